@@ -1,0 +1,10 @@
+// napix — safe, fast Node-API for native addons: call JavaScript from any thread, settle promises
+// from anywhere, run C++ work on the libuv pool. This umbrella header only includes the others;
+// include one header per concept instead if you prefer.
+#pragma once
+
+#include "napix/config.h"
+#include "napix/error.h"
+#include "napix/convert.h"
+#include "napix/channel.h"
+#include "napix/threadsafe_callback.h"

@@ -1,0 +1,356 @@
+// napix/detail/dispatcher.h — the Node-API half of Channel and ThreadSafeCallback: one control
+// block shared by every copy of a handle, owning napix's queue and the one napi_threadsafe_function
+// used only as a wakeup.
+//
+// Rules it keeps (FINDINGS.md says why each one exists):
+// - the tsfn has an unbounded queue and is only ever called non-blocking, and only while napix's
+//   queue is open, under that queue's lock; the tsfn finalizer closes the queue under the same
+//   lock, so no thread touches the tsfn after its finalizer (Node 20/22 free it right away);
+// - a call that returned napi_closing consumed our thread count: never release after it;
+// - back-pressure is napix's own condition variable, and closing wakes every blocked producer;
+// - one wakeup per batch; the JS thread runs up to kMaxBatch items per turn in one HandleScope;
+// - the batch runs inside napi_make_callback with an async context made at construction, so
+//   AsyncLocalStorage survives (Node 24+ lose it through napi_call_function in a tsfn callback);
+// - user code is not started once the environment can no longer run JS.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "../config.h"
+#include "../error.h"
+#include "batch_queue.h"
+#include "module_pin.h"
+
+namespace napix {
+
+/// Options of a Channel (and of a ThreadSafeCallback: `CallbackOptions` is the same type).
+struct ChannelOptions {
+  /// The async resource name async_hooks and diagnostics see.
+  std::string name = "napix";
+  /// Most calls queued and not yet finished (0 = unbounded). `send`/`call` block while it is full,
+  /// `try_send`/`try_call` return `Status::queue_full`.
+  std::size_t max_queue = 0;
+  /// Whether the queue keeps the event loop alive (`ref()`); false starts it `unref()`ed.
+  bool keep_alive = true;
+};
+
+namespace detail {
+
+/// What a queued item gets on the JS thread: the environment, and the receiver and function of a
+/// ThreadSafeCallback (both `undefined` for a Channel).
+struct RunContext {
+  napi_env env;
+  napi_value self;
+  napi_value fn;
+};
+
+constexpr Status to_status(PushResult r) noexcept {
+  return r == PushResult::ok ? Status::ok
+         : r == PushResult::queue_full ? Status::queue_full
+                                        : Status::closing;
+}
+
+/// Whether `env` can still run JavaScript. napi_throw's preamble answers napi_pending_exception
+/// (napi_cannot_run_js for Node-API 10 modules) once teardown began; otherwise a null error makes
+/// it fail with napi_invalid_arg without changing anything. Thread: JS thread only.
+inline bool can_run_js(napi_env env) noexcept { return napi_throw(env, nullptr) == napi_invalid_arg; }
+
+/// Raises `error` as the process's `uncaughtException` (a Worker's `error` event), the way an
+/// exception from a fire-and-forget call must surface on every Node version. Thread: JS thread.
+inline void raise_uncaught(napi_env env, napi_value error) noexcept {
+  if (error != nullptr) napi_fatal_exception(env, error);
+}
+
+/// Takes the pending JS exception, if any, and raises it as uncaught. Thread: JS thread only.
+inline void raise_pending_as_uncaught(napi_env env) noexcept {
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) != napi_ok || !pending) return;
+  napi_value error = nullptr;
+  if (napi_get_and_clear_last_exception(env, &error) == napi_ok) raise_uncaught(env, error);
+}
+
+/// Control block of a Channel or ThreadSafeCallback family. `Item` is a move-only callable
+/// `void(const RunContext&)` whose destructor is its "destroyed unrun" path.
+template <class Item>
+class Dispatcher : public std::enable_shared_from_this<Dispatcher<Item>> {
+ public:
+  /// Items run per turn of the event loop before yielding (FINDINGS: ≤1024 per wakeup).
+  static constexpr std::size_t kMaxBatch = 1024;
+
+  /// Creates the control block and its tsfn. On failure the queue starts closed (every call
+  /// returns `closing`) and a JS exception describes why (thrown by the caller when it can).
+  /// `self`/`fn` may be null. Thread: JS thread only.
+  static std::shared_ptr<Dispatcher> create(napi_env env, napi_value self, napi_value fn,
+                                            const ChannelOptions& options);
+
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+  ~Dispatcher() = default;
+
+  /// Queues `item` (moved from only on `ok`). Thread: any.
+  Status push(Item& item, bool block) {
+    return to_status(block ? queue_.push(item) : queue_.try_push(item));
+  }
+
+  /// A handle (Channel object) was made / destroyed. The last one gives the tsfn back, so the
+  /// loop can exit once the queue is drained and the JS function can be collected. Thread: any.
+  void add_handle() noexcept { handles_.fetch_add(1, std::memory_order_relaxed); }
+  void drop_handle() noexcept {
+    if (handles_.fetch_sub(1, std::memory_order_acq_rel) == 1) release_tsfn(napi_tsfn_release);
+  }
+
+  /// Stops accepting items and destroys the queued ones unrun (on this thread). Thread: any.
+  void abort() {
+    std::vector<Item> rest = queue_.close();
+    rest.clear();
+    release_tsfn(napi_tsfn_abort);
+  }
+
+  /// Thread: JS thread only.
+  void ref();
+  void unref();
+  // (has_ref_ is JS-thread state; ref/unref take tsfn_mutex_ only to order against the finalizer)
+  bool has_ref() const noexcept { return has_ref_; }
+
+  bool on_js_thread() const noexcept { return std::this_thread::get_id() == js_thread_; }
+  bool closed() const { return queue_.closed(); }
+  /// For tests: producers blocked on a full queue, and calls counted against max_queue.
+  std::size_t blocked_producers() const { return queue_.blocked_producers(); }
+  std::size_t outstanding() const { return queue_.outstanding(); }
+  napi_env env() const noexcept { return env_; }
+
+ private:
+  explicit Dispatcher(napi_env env, std::size_t max_queue);
+
+  napi_status init(napi_value self, napi_value fn, const ChannelOptions& options);
+  bool wake() noexcept;
+  void release_tsfn(napi_threadsafe_function_release_mode mode) noexcept;
+  void dispatch(napi_env env);
+  void run_batch(napi_env env);
+  void run_one(napi_env env, Item& item, const RunContext& cx) noexcept;
+  void drop_all() { std::vector<Item> rest = queue_.close(); }
+
+  static void on_wake(napi_env env, napi_value js_cb, void* context, void* data);
+  static void on_finalize(napi_env env, void* data, void* hint);
+  static napi_value on_trampoline(napi_env env, napi_callback_info info);
+
+  BatchQueue<Item> queue_;
+  std::atomic<std::size_t> handles_{0};
+
+  // Guards the tsfn's lifetime for calls made outside the queue's lock (release, re-wake):
+  // lock order is tsfn_mutex_ -> queue mutex -> Node's tsfn mutex, never the other way.
+  std::mutex tsfn_mutex_;
+  napi_threadsafe_function tsfn_ = nullptr;
+  bool tsfn_alive_ = false;  // set once created; false after the finalizer
+  bool released_ = false;    // our thread count was given back
+  std::atomic<bool> consumed_{false};  // a call returned napi_closing: the count is gone
+
+  // JS thread only.
+  const napi_env env_;
+  const std::thread::id js_thread_;
+  napi_async_context async_context_ = nullptr;
+  napi_ref trampoline_ref_ = nullptr;
+  napi_ref self_ref_ = nullptr;
+  napi_ref fn_ref_ = nullptr;
+  std::vector<Item> batch_;
+  bool has_ref_ = true;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Definitions
+
+template <class Item>
+Dispatcher<Item>::Dispatcher(napi_env env, std::size_t max_queue)
+    : queue_(max_queue, [this]() noexcept { return wake(); }),
+      env_(env),
+      js_thread_(std::this_thread::get_id()) {}
+
+template <class Item>
+std::shared_ptr<Dispatcher<Item>> Dispatcher<Item>::create(napi_env env, napi_value self,
+                                                           napi_value fn,
+                                                           const ChannelOptions& options) {
+  pin_module();
+  std::shared_ptr<Dispatcher> d(new Dispatcher(env, options.max_queue));
+  if (d->init(self, fn, options) != napi_ok) d->drop_all();
+  return d;
+}
+
+template <class Item>
+napi_status Dispatcher<Item>::init(napi_value self, napi_value fn, const ChannelOptions& options) {
+  napi_env env = env_;
+  napi_value name, trampoline;
+  napi_status s = napi_create_string_utf8(env, options.name.data(), options.name.size(), &name);
+  if (s == napi_ok) s = napi_async_init(env, nullptr, name, &async_context_);
+  if (s == napi_ok) {
+    s = napi_create_function(env, "napixDispatch", NAPI_AUTO_LENGTH, on_trampoline, this,
+                             &trampoline);
+  }
+  if (s == napi_ok) s = napi_create_reference(env, trampoline, 1, &trampoline_ref_);
+  if (s == napi_ok && self != nullptr) s = napi_create_reference(env, self, 1, &self_ref_);
+  if (s == napi_ok && fn != nullptr) s = napi_create_reference(env, fn, 1, &fn_ref_);
+  if (s != napi_ok) return s;
+
+  // The tsfn owns one reference to this block until its finalizer; the handles own the others.
+  auto* owner = new std::shared_ptr<Dispatcher>(this->shared_from_this());
+  s = napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, owner, on_finalize, this,
+                                      on_wake, &tsfn_);
+  if (s != napi_ok) {
+    delete owner;
+    return s;
+  }
+  tsfn_alive_ = true;
+  if (!options.keep_alive) unref();
+  return napi_ok;
+}
+
+template <class Item>
+bool Dispatcher<Item>::wake() noexcept {
+  // Runs under the queue's lock, which the finalizer also takes before the tsfn goes away.
+  napi_status s = napi_call_threadsafe_function(tsfn_, nullptr, napi_tsfn_nonblocking);
+  if (s == napi_closing) consumed_.store(true, std::memory_order_relaxed);
+  return s == napi_ok;
+}
+
+template <class Item>
+void Dispatcher<Item>::release_tsfn(napi_threadsafe_function_release_mode mode) noexcept {
+  std::lock_guard<std::mutex> lock(tsfn_mutex_);
+  if (!tsfn_alive_ || released_) return;
+  released_ = true;
+  if (!consumed_.load(std::memory_order_relaxed)) napi_release_threadsafe_function(tsfn_, mode);
+}
+
+template <class Item>
+void Dispatcher<Item>::ref() {
+  std::lock_guard<std::mutex> lock(tsfn_mutex_);
+  if (tsfn_alive_) napi_ref_threadsafe_function(env_, tsfn_);
+  has_ref_ = true;
+}
+
+template <class Item>
+void Dispatcher<Item>::unref() {
+  std::lock_guard<std::mutex> lock(tsfn_mutex_);
+  if (tsfn_alive_) napi_unref_threadsafe_function(env_, tsfn_);
+  has_ref_ = false;
+}
+
+template <class Item>
+void Dispatcher<Item>::on_wake(napi_env env, napi_value, void* context, void*) {
+  // A null env: Node is emptying the tsfn's own queue at teardown; our items are the
+  // finalizer's business.
+  if (env == nullptr) return;
+  static_cast<Dispatcher*>(context)->dispatch(env);
+}
+
+template <class Item>
+void Dispatcher<Item>::dispatch(napi_env env) {
+  if (!can_run_js(env)) {  // teardown began: destroy everything unrun, start no user code
+    drop_all();
+    return;
+  }
+  napi_value trampoline = nullptr, recv = nullptr, result = nullptr;
+  napi_get_reference_value(env, trampoline_ref_, &trampoline);
+  napi_get_global(env, &recv);
+  if (napi_make_callback(env, async_context_, recv, trampoline, 0, nullptr, &result) ==
+      napi_pending_exception) {
+    raise_pending_as_uncaught(env);
+  }
+}
+
+template <class Item>
+napi_value Dispatcher<Item>::on_trampoline(napi_env env, napi_callback_info info) {
+  void* data = nullptr;
+  napi_get_cb_info(env, info, nullptr, nullptr, nullptr, &data);
+  static_cast<Dispatcher*>(data)->run_batch(env);
+  return nullptr;
+}
+
+template <class Item>
+void Dispatcher<Item>::run_batch(napi_env env) {
+  RunContext cx{env, nullptr, nullptr};
+  for (;;) {
+    napi_handle_scope scope;
+    if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+    if (self_ref_ != nullptr) napi_get_reference_value(env, self_ref_, &cx.self);
+    if (fn_ref_ != nullptr) napi_get_reference_value(env, fn_ref_, &cx.fn);
+    if (cx.self == nullptr) napi_get_undefined(env, &cx.self);
+    if (cx.fn == nullptr) napi_get_undefined(env, &cx.fn);
+    DrainResult r = queue_.drain(batch_, kMaxBatch);
+    for (Item& item : batch_) run_one(env, item, cx);
+    batch_.clear();
+    queue_.release(r.taken);
+    napi_close_handle_scope(env, scope);
+    if (!r.more) return;
+    {
+      // More than one turn's worth: yield to the event loop and come back through the tsfn —
+      // unless the tsfn was given back (no wakeup would come), then finish here.
+      std::lock_guard<std::mutex> lock(tsfn_mutex_);
+      if (tsfn_alive_ && !released_ &&
+          napi_call_threadsafe_function(tsfn_, nullptr, napi_tsfn_nonblocking) == napi_ok) {
+        return;
+      }
+    }
+    if (!can_run_js(env)) {
+      drop_all();
+      return;
+    }
+  }
+}
+
+template <class Item>
+void Dispatcher<Item>::run_one(napi_env env, Item& item, const RunContext& cx) noexcept {
+  NAPIX_TRY {
+    item(cx);
+  }
+  NAPIX_CATCH(const Napi::Error& e) {
+#if NAPIX_EXCEPTIONS
+    raise_pending_as_uncaught(env);  // a Napi::Error may leave its value pending as well
+    raise_uncaught(env, e.Value());
+    return;
+#endif
+  }
+  NAPIX_CATCH(const std::exception& e) {
+#if NAPIX_EXCEPTIONS
+    raise_pending_as_uncaught(env);
+    raise_uncaught(env, to_js_error(Napi::Env(env), Error(e.what())).Value());
+    return;
+#endif
+  }
+  NAPIX_CATCH(...) {
+#if NAPIX_EXCEPTIONS
+    raise_pending_as_uncaught(env);
+    raise_uncaught(env, to_js_error(Napi::Env(env), Error("unknown C++ exception")).Value());
+    return;
+#endif
+  }
+  raise_pending_as_uncaught(env);
+}
+
+template <class Item>
+void Dispatcher<Item>::on_finalize(napi_env env, void* data, void*) {
+  std::unique_ptr<std::shared_ptr<Dispatcher>> owner(static_cast<std::shared_ptr<Dispatcher>*>(data));
+  Dispatcher& d = **owner;
+  std::vector<Item> rest;
+  {
+    std::lock_guard<std::mutex> lock(d.tsfn_mutex_);
+    d.tsfn_alive_ = false;
+    rest = d.queue_.close();  // wakes every blocked producer with `closing`
+  }
+  rest.clear();  // destroyed unrun, outside every lock
+  d.batch_.clear();
+  for (napi_ref* ref : {&d.trampoline_ref_, &d.self_ref_, &d.fn_ref_}) {
+    if (*ref != nullptr) napi_delete_reference(env, *ref);
+    *ref = nullptr;
+  }
+  if (d.async_context_ != nullptr) napi_async_destroy(env, d.async_context_);
+  d.async_context_ = nullptr;
+}
+
+}  // namespace detail
+}  // namespace napix

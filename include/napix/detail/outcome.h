@@ -1,0 +1,170 @@
+// napix/detail/outcome.h — what a round trip to the JS thread brings back (a value, a JS error, a
+// C++ exception, or "closing"), and how it reaches a std::future or a blocked caller in both
+// exception modes.
+#pragma once
+
+#include <exception>
+#include <future>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include "../config.h"
+#include "../error.h"
+
+namespace napix {
+
+/// What a function the docs say "throws" returns in this build: `R` with C++ exceptions on,
+/// `Result<R>` with them off. `call_sync<R>` returns it; `call_async<R>` returns a
+/// `std::future<Fallible<R>>`.
+template <class R>
+using Fallible = std::conditional_t<NAPIX_EXCEPTIONS != 0, R, Result<R>>;
+
+/// The `code` of the `Error` an exceptions-off build reports for a closing target.
+inline constexpr const char* kClosingCode = "ERR_NAPIX_CLOSING";
+/// The `code` of the `Error` an exceptions-off build reports for a blocking call made on the JS
+/// thread (it would deadlock).
+inline constexpr const char* kWouldDeadlockCode = "ERR_NAPIX_WOULD_DEADLOCK";
+
+namespace detail {
+
+constexpr const char* kWouldDeadlockMessage =
+    "napix: a blocking call (send_sync/call_sync) on the JavaScript thread would deadlock";
+
+/// A finished round trip. Thread: made on the JS thread (or where the item was dropped), taken
+/// on the waiting thread.
+template <class R>
+class Outcome {
+ public:
+  using Stored = std::conditional_t<std::is_void_v<R>, std::monostate, R>;
+
+  template <class... A>
+  static Outcome success(A&&... value) {
+    Outcome o;
+    o.v_.template emplace<0>(std::forward<A>(value)...);
+    return o;
+  }
+  static Outcome js_error(JsError e) {
+#if NAPIX_EXCEPTIONS
+    return from_exception(std::make_exception_ptr(std::move(e)));
+#else
+    return failure(e.to_error());
+#endif
+  }
+  static Outcome closing() {
+#if NAPIX_EXCEPTIONS
+    return from_exception(std::make_exception_ptr(ClosingError()));
+#else
+    return failure(Error("Error", ClosingError().what(), kClosingCode));
+#endif
+  }
+  static Outcome would_deadlock() {
+#if NAPIX_EXCEPTIONS
+    return from_exception(std::make_exception_ptr(std::logic_error(kWouldDeadlockMessage)));
+#else
+    return failure(Error("Error", kWouldDeadlockMessage, kWouldDeadlockCode));
+#endif
+  }
+  static Outcome failure(Error e) {
+    Outcome o;
+#if NAPIX_EXCEPTIONS
+    o.v_.template emplace<1>(std::make_exception_ptr(
+        JsError(std::move(e.name), std::move(e.message), {}, std::move(e.code))));
+#else
+    o.v_.template emplace<1>(std::move(e));
+#endif
+    return o;
+  }
+#if NAPIX_EXCEPTIONS
+  static Outcome from_exception(std::exception_ptr e) {
+    Outcome o;
+    o.v_.template emplace<1>(std::move(e));
+    return o;
+  }
+#endif
+
+  /// The value, or (exceptions on) rethrows the error; (off) a Result. Thread: any.
+  Fallible<R> take() && {
+#if NAPIX_EXCEPTIONS
+    if (v_.index() == 1) std::rethrow_exception(std::get<1>(v_));
+    if constexpr (!std::is_void_v<R>) return std::move(std::get<0>(v_));
+#else
+    if (v_.index() == 1) return Result<R>(std::move(std::get<1>(v_)));
+    if constexpr (std::is_void_v<R>) {
+      return Result<void>();
+    } else {
+      return Result<R>(std::move(std::get<0>(v_)));
+    }
+#endif
+  }
+
+  /// Completes `promise` with this outcome. Thread: any.
+  void fulfil(std::promise<Fallible<R>>& promise) && {
+#if NAPIX_EXCEPTIONS
+    if (v_.index() == 1) {
+      promise.set_exception(std::get<1>(v_));
+    } else if constexpr (std::is_void_v<R>) {
+      promise.set_value();
+    } else {
+      promise.set_value(std::move(std::get<0>(v_)));
+    }
+#else
+    promise.set_value(std::move(*this).take());
+#endif
+  }
+
+ private:
+  Outcome() = default;
+#if NAPIX_EXCEPTIONS
+  std::variant<Stored, std::exception_ptr> v_;
+#else
+  std::variant<Stored, Error> v_;
+#endif
+};
+
+/// Takes the pending JS exception as a JsError (an exception-free `nullopt` when none is pending).
+/// Thread: JS thread only.
+inline bool take_pending_js_error(napi_env env, JsError* out) {
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) != napi_ok || !pending) return false;
+  napi_value error = nullptr;
+  napi_get_and_clear_last_exception(env, &error);
+  *out = JsError::from_value(Napi::Value(env, error));
+  return true;
+}
+
+/// Runs `f()` on the JS thread and captures how it ended: its value, a C++ exception, a
+/// `Napi::Error`, or a JS exception it left pending. Thread: JS thread only.
+template <class R, class F>
+Outcome<R> capture(napi_env env, F&& f) {
+  JsError js("Error", "");
+  NAPIX_TRY {
+    if constexpr (std::is_void_v<R>) {
+      std::forward<F>(f)();
+      if (take_pending_js_error(env, &js)) return Outcome<R>::js_error(std::move(js));
+      return Outcome<R>::success();
+    } else {
+      auto&& value = std::forward<F>(f)();
+      if (take_pending_js_error(env, &js)) return Outcome<R>::js_error(std::move(js));
+      return Outcome<R>::success(std::forward<decltype(value)>(value));
+    }
+  }
+  NAPIX_CATCH(const Napi::Error& e) {
+#if NAPIX_EXCEPTIONS
+    take_pending_js_error(env, &js);  // a Napi::Error may also be pending: clear it
+    return Outcome<R>::js_error(JsError::from_value(e.Value()));
+#endif
+  }
+  NAPIX_CATCH(...) {
+#if NAPIX_EXCEPTIONS
+    take_pending_js_error(env, &js);
+    return Outcome<R>::from_exception(std::current_exception());
+#endif
+  }
+#if !NAPIX_EXCEPTIONS
+  return Outcome<R>::closing();  // unreachable: the exceptions-off NAPIX_TRY always returns
+#endif
+}
+
+}  // namespace detail
+}  // namespace napix

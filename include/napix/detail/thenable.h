@@ -1,0 +1,113 @@
+// napix/detail/thenable.h — run a callback once a JS value settles: at once for a plain value,
+// through `then(onFulfilled, onRejected)` for a thenable. Shared by call_async/call_sync (a JS
+// function that returns a promise) and to_future.
+#pragma once
+
+#include <utility>
+
+#include "../config.h"
+
+namespace napix {
+namespace detail {
+
+/// `done(env, fulfilled, value)` runs exactly once on the JS thread: when `value` settles, or at
+/// once when it is not a thenable (or its `then` throws: rejected with that exception). When the
+/// thenable never settles and its handlers are finalized (garbage collected or the environment
+/// torn down), `done(nullptr, false, nullptr)` runs instead: the caller reports "closing".
+/// Thread: JS thread only.
+template <class Done>
+void when_settled(napi_env env, napi_value value, Done done);
+
+template <class Done>
+struct SettleState {
+  explicit SettleState(Done d) : done(std::move(d)) {}
+  Done done;
+  int handlers = 2;  // finalized handler functions still pointing here
+  bool fired = false;
+
+  void fire(napi_env env, bool fulfilled, napi_value value) {
+    if (fired) return;
+    fired = true;
+    done(env, fulfilled, value);
+  }
+
+  static napi_value on_fulfilled(napi_env env, napi_callback_info info) { return settle(env, info, true); }
+  static napi_value on_rejected(napi_env env, napi_callback_info info) { return settle(env, info, false); }
+
+  static napi_value settle(napi_env env, napi_callback_info info, bool fulfilled) {
+    size_t argc = 1;
+    napi_value arg = nullptr;
+    void* data = nullptr;
+    napi_get_cb_info(env, info, &argc, &arg, nullptr, &data);
+    if (argc == 0 || arg == nullptr) napi_get_undefined(env, &arg);
+    static_cast<SettleState*>(data)->fire(env, fulfilled, arg);
+    return nullptr;
+  }
+
+  static void on_finalize(napi_env, void* data, void*) {
+    auto* state = static_cast<SettleState*>(data);
+    if (--state->handlers != 0) return;
+    if (!state->fired) {
+      state->fired = true;
+      state->done(nullptr, false, nullptr);
+    }
+    delete state;
+  }
+};
+
+/// A thenable is an object or function whose `then` is a function (the Promises/A+ test).
+/// Sets `*then` when it is; a throwing `then` getter leaves its exception pending.
+inline napi_status get_then(napi_env env, napi_value value, napi_value* then) {
+  *then = nullptr;
+  napi_valuetype type;
+  napi_status s = napi_typeof(env, value, &type);
+  if (s != napi_ok || (type != napi_object && type != napi_function)) return s;
+  napi_value candidate;
+  s = napi_get_named_property(env, value, "then", &candidate);
+  if (s != napi_ok) return s;
+  s = napi_typeof(env, candidate, &type);
+  if (s == napi_ok && type == napi_function) *then = candidate;
+  return s;
+}
+
+template <class Done>
+void when_settled(napi_env env, napi_value value, Done done) {
+  napi_value then = nullptr;
+  if (get_then(env, value, &then) != napi_ok) {
+    napi_value error = nullptr;
+    napi_get_and_clear_last_exception(env, &error);
+    done(env, false, error);
+    return;
+  }
+  if (then == nullptr) {
+    done(env, true, value);
+    return;
+  }
+  auto* state = new SettleState<Done>(std::move(done));
+  napi_value handlers[2];
+  napi_status s = napi_create_function(env, "napixFulfilled", NAPI_AUTO_LENGTH,
+                                       SettleState<Done>::on_fulfilled, state, &handlers[0]);
+  if (s == napi_ok) {
+    s = napi_create_function(env, "napixRejected", NAPI_AUTO_LENGTH, SettleState<Done>::on_rejected,
+                             state, &handlers[1]);
+  }
+  int attached = 0;
+  for (int i = 0; s == napi_ok && i < 2; ++i) {
+    s = napi_add_finalizer(env, handlers[i], state, SettleState<Done>::on_finalize, nullptr, nullptr);
+    if (s == napi_ok) ++attached;
+  }
+  napi_value ignored;
+  if (s == napi_ok) s = napi_call_function(env, value, then, 2, handlers, &ignored);
+  if (s != napi_ok) {
+    napi_value error = nullptr;
+    napi_get_and_clear_last_exception(env, &error);
+    if (error == nullptr) napi_get_undefined(env, &error);
+    state->fire(env, false, error);
+  }
+  // Handlers whose finalizer was never attached will never decrement the count.
+  state->handlers -= 2 - attached;
+  if (state->handlers == 0) delete state;
+}
+
+}  // namespace detail
+}  // namespace napix

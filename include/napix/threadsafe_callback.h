@@ -1,0 +1,208 @@
+// napix/threadsafe_callback.h — a copyable handle to one JS function (and receiver) that any
+// thread may call (the Neon ThreadSafeCallback RFC, node-addon-api's ThreadSafeFunction).
+// TypedThreadSafeCallback<R(Args...)> is the fast path with the signature fixed at compile time.
+#pragma once
+
+#include <future>
+#include <memory>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "channel.h"
+#include "convert.h"
+#include "detail/thenable.h"
+
+namespace napix {
+
+/// Options of a ThreadSafeCallback: the same as a Channel's.
+using CallbackOptions = ChannelOptions;
+
+/// A JS function callable from any thread. Calls run on the JS thread in each producer's order,
+/// in batches (see Channel): arguments are moved into the queue and converted with `to_js` there.
+/// A JS exception thrown by a fire-and-forget call becomes an `uncaughtException`.
+class ThreadSafeCallback {
+ public:
+  /// Thread: JS thread only. Errors: as Channel's constructor.
+  explicit ThreadSafeCallback(Napi::Function fn, CallbackOptions options = {});
+  ThreadSafeCallback(Napi::Value self, Napi::Function fn, CallbackOptions options = {});
+
+  /// Thread: any. The last copy destroyed lets the loop exit (once drained) and `fn` be collected.
+  ThreadSafeCallback(const ThreadSafeCallback&) = default;
+  ThreadSafeCallback(ThreadSafeCallback&&) noexcept = default;
+  ThreadSafeCallback& operator=(const ThreadSafeCallback&) = default;
+  ThreadSafeCallback& operator=(ThreadSafeCallback&&) noexcept = default;
+  ~ThreadSafeCallback() = default;
+
+  /// `call(closure)`: runs `closure(Napi::Env, Napi::Value self, Napi::Function fn)` on the JS
+  /// thread. `call(args...)`: calls `fn` with `self` and the arguments. Blocks while a bounded
+  /// queue is full. Returns `ok` or `closing`. Thread: any.
+  template <class... Args>
+  Status call(Args&&... args) const;
+
+  /// As `call`, never blocks: `queue_full` when a bounded queue is full. Thread: any.
+  template <class... Args>
+  Status try_call(Args&&... args) const;
+
+  /// Calls `fn(args...)`; the future gets its return value converted by `from_js<R>` — after it
+  /// settles, when it is a thenable. A throw or rejection gives `JsError`, a failed conversion a
+  /// `JsError` named TypeError/RangeError, a call that never runs `ClosingError`.
+  /// Exceptions off: the future holds a `Result<R>`. Thread: any.
+  template <class R = void, class... Args>
+  std::future<Fallible<R>> call_async(Args&&... args) const;
+
+  /// The blocking form of `call_async`. On the JS thread: `std::logic_error` (it would deadlock).
+  /// Thread: any but the JS thread.
+  template <class R = void, class... Args>
+  Fallible<R> call_sync(Args&&... args) const;
+
+  /// As for Channel. `ref`/`unref`/`has_ref`: JS thread only; `abort`, `closed`: any thread.
+  void ref() const { channel_.ref(); }
+  void unref() const { channel_.unref(); }
+  bool has_ref() const { return channel_.has_ref(); }
+  void abort() const { channel_.abort(); }
+  bool closed() const { return channel_.closed(); }
+
+  /// A Channel on the same queue: its closures run in order with this callback's calls.
+  /// Thread: any.
+  Channel channel() const { return channel_; }
+
+ private:
+  friend struct detail::Inspect;
+  template <class... Args>
+  Status enqueue(bool block, Args&&... args) const;
+
+  Channel channel_;
+};
+
+/// `TypedThreadSafeCallback<R(Args...)>`: the signature fixed at compile time, like
+/// `std::function<R(Args...)>`. Calls are stored as `std::tuple<Args...>` plus one pointer in a
+/// typed queue (no per-call allocation or type erasure); arguments are converted by `to_js` on
+/// the JS thread and the result by `from_js<R>`. Arguments not convertible to `Args...` do not
+/// compile.
+template <class Signature>
+class TypedThreadSafeCallback;
+
+namespace detail {
+
+template <class... Args, std::size_t... I>
+napi_status call_js(const RunContext& cx, std::tuple<Args...>& args, std::index_sequence<I...>,
+                    napi_value* result) {
+  napi_value argv[sizeof...(Args) + 1] = {napix::to_js(Napi::Env(cx.env), std::move(std::get<I>(args)))...};
+  return napi_call_function(cx.env, cx.self, cx.fn, sizeof...(Args), argv, result);
+}
+
+/// Converts a settled JS value into the outcome of a call expecting R. Thread: JS thread only.
+template <class R>
+Outcome<R> settled_outcome(napi_env env, bool fulfilled, napi_value value) {
+  if (!fulfilled) return Outcome<R>::js_error(JsError::from_value(Napi::Value(env, value)));
+  if constexpr (std::is_void_v<R>) {
+    return Outcome<R>::success();
+  } else {
+    Result<R> converted = try_from_js<R>(Napi::Value(env, value));
+    JsError js("Error", "");
+    if (take_pending_js_error(env, &js)) return Outcome<R>::js_error(std::move(js));
+    if (!converted) return Outcome<R>::failure(std::move(converted).error());
+    return Outcome<R>::success(std::move(converted).value());
+  }
+}
+
+/// Calls the JS function with `args` and completes `slot` (PromiseSlot or WaiterSlot) when the
+/// result settles. Thread: JS thread only.
+template <class R, class Slot, class... Args>
+void call_and_complete(const RunContext& cx, std::tuple<Args...>& args, Slot slot) {
+  napi_value result = nullptr;
+  napi_status s = call_js(cx, args, std::index_sequence_for<Args...>{}, &result);
+  JsError js("Error", "");
+  if (s != napi_ok || result == nullptr) {
+    if (take_pending_js_error(cx.env, &js)) {
+      slot.complete(Outcome<R>::js_error(std::move(js)));
+    } else {
+      slot.complete(Outcome<R>::failure(Error("napix: calling the JavaScript function failed")));
+    }
+    return;
+  }
+  when_settled(cx.env, result, [slot = std::move(slot)](napi_env env, bool ok, napi_value v) mutable {
+    if (env == nullptr) return;  // never settled: the slot's destructor reports closing
+    slot.complete(settled_outcome<R>(env, ok, v));
+  });
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------------------
+// Definitions (ThreadSafeCallback)
+
+namespace detail {
+// The RFC's closure form: `f(env, self, fn)`.
+template <class F>
+auto closure_job(F&& f) {
+  return [fn = std::forward<F>(f)](const RunContext& cx) mutable {
+    fn(Napi::Env(cx.env), Napi::Value(cx.env, cx.self), Napi::Function(cx.env, cx.fn));
+  };
+}
+}  // namespace detail
+
+inline ThreadSafeCallback::ThreadSafeCallback(Napi::Function fn, CallbackOptions options)
+    : channel_(fn.Env(), nullptr, fn, options) {}
+
+inline ThreadSafeCallback::ThreadSafeCallback(Napi::Value self, Napi::Function fn,
+                                              CallbackOptions options)
+    : channel_(fn.Env(), self, fn, options) {}
+
+template <class... Args>
+Status ThreadSafeCallback::enqueue(bool block, Args&&... args) const {
+  if constexpr (sizeof...(Args) == 1 &&
+                (std::is_invocable_v<std::decay_t<Args>&, Napi::Env, Napi::Value, Napi::Function> &&
+                 ...)) {
+    return channel_.push_job(detail::closure_job(std::forward<Args>(args)...), block);
+  } else {
+    return channel_.push_job(
+        [a = std::tuple<std::decay_t<Args>...>(std::forward<Args>(args)...)](
+            const detail::RunContext& cx) mutable {
+          napi_value ignored;
+          detail::call_js(cx, a, std::index_sequence_for<Args...>{}, &ignored);
+        },
+        block);
+  }
+}
+
+template <class... Args>
+Status ThreadSafeCallback::call(Args&&... args) const {
+  return enqueue(true, std::forward<Args>(args)...);
+}
+
+template <class... Args>
+Status ThreadSafeCallback::try_call(Args&&... args) const {
+  return enqueue(false, std::forward<Args>(args)...);
+}
+
+template <class R, class... Args>
+std::future<Fallible<R>> ThreadSafeCallback::call_async(Args&&... args) const {
+  detail::PromiseSlot<R> slot;
+  std::future<Fallible<R>> future = slot.get_future();
+  channel_.push_job(
+      [a = std::tuple<std::decay_t<Args>...>(std::forward<Args>(args)...),
+       slot = std::move(slot)](const detail::RunContext& cx) mutable {
+        detail::call_and_complete<R>(cx, a, std::move(slot));
+      },
+      true);
+  return future;
+}
+
+template <class R, class... Args>
+Fallible<R> ThreadSafeCallback::call_sync(Args&&... args) const {
+  if (channel_.on_js_thread()) return detail::Outcome<R>::would_deadlock().take();
+  detail::OneShot<detail::Outcome<R>> waiter;
+  channel_.push_job(
+      [a = std::tuple<std::decay_t<Args>...>(std::forward<Args>(args)...),
+       slot = detail::WaiterSlot<R>(&waiter)](const detail::RunContext& cx) mutable {
+        detail::call_and_complete<R>(cx, a, std::move(slot));
+      },
+      true);
+  return waiter.wait().take();
+}
+
+}  // namespace napix
+
+#include "detail/typed_callback.h"

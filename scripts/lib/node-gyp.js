@@ -1,0 +1,48 @@
+'use strict';
+// Runs npm's own node-gyp against the running Node's headers when they sit beside it
+// (<prefix>/include/node), so a build never downloads headers and never uses $HOME.
+const fs = require('fs');
+const path = require('path');
+const { spawnSync } = require('child_process');
+
+const root = path.resolve(__dirname, '..', '..');
+
+function nodeGypScript() {
+  const candidates = [];
+  if (process.env.npm_config_node_gyp) candidates.push(process.env.npm_config_node_gyp);
+  const prefix = path.resolve(path.dirname(process.execPath), '..');
+  candidates.push(path.join(prefix, 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
+  try {
+    candidates.push(require.resolve('node-gyp/bin/node-gyp.js', { paths: [root] }));
+  } catch { /* not installed locally: fine */ }
+  const found = candidates.find((p) => p && fs.existsSync(p));
+  if (!found) {
+    throw new Error(`napix: cannot find node-gyp (looked in: ${candidates.join(', ')}); install npm or node-gyp`);
+  }
+  return found;
+}
+
+// node-gyp's --nodedir wants the prefix whose include/node holds node_api.h and common.gypi.
+function localNodedir() {
+  const prefix = path.resolve(path.dirname(process.execPath), '..');
+  return fs.existsSync(path.join(prefix, 'include', 'node', 'common.gypi')) ? prefix : null;
+}
+
+function nodeGypArgs() {
+  const args = ['--devdir', path.join(root, '.cache', 'node-gyp')];
+  const nodedir = localNodedir();
+  if (nodedir) args.push('--nodedir', nodedir);
+  return args;
+}
+
+function runNodeGyp(command, extra = [], { cwd = root, env = process.env } = {}) {
+  const args = [nodeGypScript(), ...command, ...nodeGypArgs(), ...extra];
+  // node-gyp lets npm_config_nodedir from the environment beat --nodedir: set both the same.
+  const nodedir = localNodedir();
+  const childEnv = nodedir ? { ...env, npm_config_nodedir: nodedir } : env;
+  const r = spawnSync(process.execPath, args, { cwd, stdio: 'inherit', env: childEnv });
+  if (r.error) throw r.error;
+  return r.status === 0;
+}
+
+module.exports = { root, nodeGypScript, localNodedir, nodeGypArgs, runNodeGyp };

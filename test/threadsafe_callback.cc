@@ -1,0 +1,427 @@
+// Test functions for napix/threadsafe_callback.h: ThreadSafeCallback (argument and closure forms)
+// and TypedThreadSafeCallback, driven by native threads; JS checks exact counts.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <future>
+#include <memory>
+#include <stdexcept>
+
+#include "common.h"
+
+namespace {
+
+using napix::CallbackOptions;
+using napix::Status;
+using napix::ThreadSafeCallback;
+using napix::TypedThreadSafeCallback;
+using napix_test::counters;
+using napix_test::int_arg;
+using napix_test::state;
+
+CallbackOptions options_arg(const Napi::CallbackInfo& info, size_t i) {
+  CallbackOptions o;
+  if (info.Length() > i && info[i].IsObject()) {
+    Napi::Object obj = info[i].As<Napi::Object>();
+    if (obj.Has("maxQueue")) o.max_queue = obj.Get("maxQueue").As<Napi::Number>().Uint32Value();
+    if (obj.Has("keepAlive")) o.keep_alive = obj.Get("keepAlive").As<Napi::Boolean>().Value();
+  }
+  return o;
+}
+
+// produce(form, threads, perThread, fn, options?): form is 'args', 'closure' or 'typed'; every
+// call passes (thread, seq).
+Napi::Value produce(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string form = info[0].As<Napi::String>().Utf8Value();
+  int threads = int_arg(info, 1), per_thread = int_arg(info, 2);
+  Napi::Function fn = info[3].As<Napi::Function>();
+  CallbackOptions o = options_arg(info, 4);
+  auto& st = state(env);
+  st.statuses.reset();
+  if (form == "typed") {
+    TypedThreadSafeCallback<void(int, int)> cb(fn, o);
+    for (int t = 0; t < threads; ++t) {
+      st.spawn([cb, t, per_thread, &st]() mutable {
+        for (int i = 0; i < per_thread; ++i) st.statuses.add(cb.call(t, i));
+      });
+    }
+  } else {
+    ThreadSafeCallback cb(fn, o);
+    bool closure = form == "closure";
+    for (int t = 0; t < threads; ++t) {
+      st.spawn([cb, t, per_thread, closure, &st]() mutable {
+        for (int i = 0; i < per_thread; ++i) {
+          if (closure) {
+            st.statuses.add(cb.call([t, i](Napi::Env env, Napi::Value self, Napi::Function f) {
+              f.Call(self, {Napi::Number::New(env, t), Napi::Number::New(env, i)});
+            }));
+          } else {
+            st.statuses.add(cb.call(t, i));
+          }
+        }
+      });
+    }
+  }
+  return env.Undefined();
+}
+
+// withSelf(form, self, fn): one call from a thread, with `self` as the receiver.
+Napi::Value with_self(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string form = info[0].As<Napi::String>().Utf8Value();
+  if (form == "typed") {
+    TypedThreadSafeCallback<void(std::string)> cb(info[1], info[2].As<Napi::Function>());
+    state(env).spawn([cb]() mutable { cb.call("typed"); });
+  } else {
+    ThreadSafeCallback cb(info[1], info[2].As<Napi::Function>());
+    state(env).spawn([cb]() mutable { cb.call(std::string("untyped")); });
+  }
+  return env.Undefined();
+}
+
+template <class Future>
+std::string describe(Future& future) {
+#if NAPIX_EXCEPTIONS
+  try {
+    using V = decltype(future.get());
+    if constexpr (std::is_void_v<V>) {
+      future.get();
+      return "void";
+    } else {
+      return "value:" + napix_test::show(future.get());
+    }
+  } catch (const napix::JsError& e) {
+    return "JsError:" + e.name() + ":" + e.message();
+  } catch (const napix::ClosingError& e) {
+    return std::string("ClosingError:") + e.what();
+  } catch (const std::exception& e) {
+    return std::string("exception:") + e.what();
+  }
+#else
+  auto r = future.get();
+  if (!r) return (r.error().code == napix::kClosingCode ? "ClosingError:" : "JsError:" + r.error().name + ":") + r.error().message;
+  if constexpr (std::is_void_v<typename decltype(r)::value_type>) {
+    return "void";
+  } else {
+    return "value:" + napix_test::show(*r);
+  }
+#endif
+}
+
+// Runs `call` (a call_sync) inside describe's try: its throw is what we describe.
+template <class Call>
+std::string describe_call(Call call) {
+  using V = decltype(call());
+  std::promise<V> p;
+#if NAPIX_EXCEPTIONS
+  try {
+    if constexpr (std::is_void_v<V>) {
+      call();
+      p.set_value();
+    } else {
+      p.set_value(call());
+    }
+  } catch (...) {
+    p.set_exception(std::current_exception());
+  }
+#else
+  p.set_value(call());
+#endif
+  auto f = p.get_future();
+  return describe(f);
+}
+
+// roundTrip(kind, fn, ...args): a thread makes one call_async/call_sync and the promise resolves
+// with a description of what the caller got. kind: <form>-<sync|async>-<type>, form untyped or
+// typed, type number|string|void.
+Napi::Value round_trip(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string kind = info[0].As<Napi::String>().Utf8Value();
+  Napi::Function fn = info[1].As<Napi::Function>();
+  napix::Channel reply(env);
+  auto deferred = std::make_shared<Napi::Promise::Deferred>(env);
+  Napi::Promise promise = deferred->Promise();
+  auto finish = [reply, deferred](std::string s) mutable {
+    reply.send([deferred, s](Napi::Env env) { deferred->Resolve(Napi::String::New(env, s)); });
+  };
+  bool sync = kind.find("-sync-") != std::string::npos;
+  if (kind.rfind("typed", 0) == 0) {
+    if (kind.find("number") != std::string::npos) {
+      TypedThreadSafeCallback<double(int)> cb(fn);
+      state(env).spawn([cb, sync, finish]() mutable {
+        if (sync) {
+          finish(describe_call([&] { return cb.call_sync(20); }));
+        } else {
+          auto f = cb.call_async(20);
+          finish(describe(f));
+        }
+      });
+    } else {
+      TypedThreadSafeCallback<void(int)> cb(fn);
+      state(env).spawn([cb, sync, finish]() mutable {
+        if (sync) {
+          finish(describe_call([&] { return cb.call_sync(20); }));
+        } else {
+          auto f = cb.call_async(20);
+          finish(describe(f));
+        }
+      });
+    }
+  } else {
+    ThreadSafeCallback cb(fn);
+    state(env).spawn([cb, sync, kind, finish]() mutable {
+      if (kind.find("string") != std::string::npos) {
+        auto f = cb.call_async<std::string>(20, std::string("x"));
+        finish(describe(f));
+      } else if (kind.find("void") != std::string::npos) {
+        auto f = cb.call_async<void>(20);
+        finish(describe(f));
+      } else if (sync) {
+        finish(describe_call([&] { return cb.call_sync<double>(20); }));
+      } else {
+        auto f = cb.call_async<double>(20);
+        finish(describe(f));
+      }
+    });
+  }
+  return promise;
+}
+
+// callSyncOnJsThread(form, fn): refused instead of deadlocking.
+Napi::Value call_sync_on_js_thread(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string form = info[0].As<Napi::String>().Utf8Value();
+  Napi::Function fn = info[1].As<Napi::Function>();
+#if NAPIX_EXCEPTIONS
+  try {
+    if (form == "typed") {
+      TypedThreadSafeCallback<int()>(fn).call_sync();
+    } else {
+      ThreadSafeCallback(fn).call_sync<int>();
+    }
+  } catch (const std::logic_error& e) {
+    return Napi::String::New(env, std::string("logic_error:") + e.what());
+  }
+  return Napi::String::New(env, "no error");
+#else
+  napix::Result<int> r = form == "typed" ? TypedThreadSafeCallback<int()>(fn).call_sync()
+                                          : ThreadSafeCallback(fn).call_sync<int>();
+  return Napi::String::New(env, r ? "no error" : "Result:" + r.error().code + ":" + r.error().message);
+#endif
+}
+
+// abortQueued(form, n, fn): n queued calls (plus n call_async) from the JS thread, then abort.
+Napi::Value abort_queued(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string form = info[0].As<Napi::String>().Utf8Value();
+  int n = int_arg(info, 1);
+  Napi::Function fn = info[2].As<Napi::Function>();
+  counters().reset();
+  std::vector<std::string> futures;
+  Status after;
+  if (form == "typed") {
+    TypedThreadSafeCallback<int(int)> cb(fn);
+    std::vector<std::future<napix::Fallible<int>>> fs;
+    for (int i = 0; i < n; ++i) {
+      cb.call(i);
+      fs.push_back(cb.call_async(i));
+    }
+    cb.abort();
+    for (auto& f : fs) futures.push_back(describe(f));
+    after = cb.call(0);
+  } else {
+    ThreadSafeCallback cb(fn);
+    std::vector<std::future<napix::Fallible<int>>> fs;
+    for (int i = 0; i < n; ++i) {
+      cb.call([t = napix_test::Tracker()](Napi::Env, Napi::Value, Napi::Function) mutable { t.ran(); });
+      fs.push_back(cb.call_async<int>(i));
+    }
+    cb.abort();
+    for (auto& f : fs) futures.push_back(describe(f));
+    after = cb.call(0);
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("ran", double(counters().ran.load()));
+  out.Set("dropped", double(counters().dropped.load()));
+  Napi::Array a = Napi::Array::New(env);
+  for (size_t i = 0; i < futures.size(); ++i) a.Set(i, futures[i]);
+  out.Set("futures", a);
+  out.Set("callAfter", napix::to_string(after));
+  return out;
+}
+
+// bounded(form, fn): as channel.bounded, for try_call/call.
+Napi::Value bounded(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string form = info[0].As<Napi::String>().Utf8Value();
+  CallbackOptions o;
+  o.max_queue = 2;
+  auto results = std::make_shared<std::vector<Status>>();
+  auto tried = std::make_shared<std::promise<void>>();
+  std::future<void> tried_f = tried->get_future();
+  std::function<size_t()> blocked;
+  if (form == "typed") {
+    TypedThreadSafeCallback<void(int)> cb(info[1].As<Napi::Function>(), o);
+    blocked = [cb] { return napix::detail::Inspect::blocked(cb); };
+    state(env).spawn([cb, results, tried]() mutable {
+      for (int i = 1; i <= 3; ++i) results->push_back(cb.try_call(i));
+      tried->set_value();
+      results->push_back(cb.call(4));
+    });
+  } else {
+    ThreadSafeCallback cb(info[1].As<Napi::Function>(), o);
+    blocked = [cb] { return napix::detail::Inspect::blocked(cb); };
+    state(env).spawn([cb, results, tried]() mutable {
+      for (int i = 1; i <= 3; ++i) results->push_back(cb.try_call(i));
+      tried->set_value();
+      results->push_back(cb.call(4));
+    });
+  }
+  tried_f.wait();
+  while (blocked() != 1) std::this_thread::yield();
+  blocked = nullptr;  // drop our handle copy: only the producer's remains
+  Napi::Array r = Napi::Array::New(env);
+  for (size_t i = 0; i < 3; ++i) r.Set(i, napix::to_string((*results)[i]));
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("tries", r);
+  out.Set("lastCall", Napi::Function::New(env, [results](const Napi::CallbackInfo& info) {
+            return Napi::String::New(info.Env(), results->size() > 3 ? napix::to_string((*results)[3]) : "pending");
+          }));
+  return out;
+}
+
+// callFromThread(form, fn, count): count fire-and-forget calls from a thread, then it lets go.
+Napi::Value call_from_thread(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string form = info[0].As<Napi::String>().Utf8Value();
+  int count = int_arg(info, 2, 1);
+  if (form == "typed") {
+    TypedThreadSafeCallback<void(int)> cb(info[1].As<Napi::Function>());
+    state(env).spawn([cb, count]() mutable {
+      for (int i = 0; i < count; ++i) cb.call(i);
+    });
+  } else if (form == "channel") {
+    // The closure calls a function kept alive by the callback: a Channel shares its queue.
+    ThreadSafeCallback cb(info[1].As<Napi::Function>());
+    napix::Channel ch = cb.channel();
+    state(env).spawn([cb, ch, count]() mutable {
+      for (int i = 0; i < count; ++i) cb.call(i);
+      ch.send([](Napi::Env) {});
+    });
+  } else {
+    ThreadSafeCallback cb(info[1].As<Napi::Function>());
+    state(env).spawn([cb, count]() mutable {
+      for (int i = 0; i < count; ++i) cb.call(i);
+    });
+  }
+  return env.Undefined();
+}
+
+// startProducers({form, threads, maxQueue, fn}): producers call until they see `closing`
+// (teardown tests). Everything is counted in the process-wide counters.
+Napi::Value start_producers(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = info[0].As<Napi::Object>();
+  std::string form = o.Get("form").As<Napi::String>().Utf8Value();
+  int threads = o.Get("threads").As<Napi::Number>().Int32Value();
+  CallbackOptions opts;
+  opts.max_queue = o.Get("maxQueue").As<Napi::Number>().Uint32Value();
+  if (o.Has("keepAlive")) opts.keep_alive = o.Get("keepAlive").As<Napi::Boolean>().Value();
+  Napi::Function fn = o.Get("fn").As<Napi::Function>();
+  auto loop = [](auto call) {
+    for (;;) {
+      counters().attempted++;
+      Status s = call();
+      if (s == Status::ok) {
+        counters().accepted++;
+      } else {
+        counters().refused++;
+        if (s == Status::closing) break;
+        std::this_thread::yield();
+      }
+    }
+    counters().producers_done++;
+  };
+  if (form == "typed") {
+    TypedThreadSafeCallback<void(napix_test::Counted)> cb(fn, opts);
+    for (int t = 0; t < threads; ++t) {
+      std::thread([cb, loop]() mutable { loop([&] { return cb.call(napix_test::Counted()); }); }).detach();
+    }
+  } else if (form == "channel") {
+    napix::Channel ch(env, opts);
+    for (int t = 0; t < threads; ++t) {
+      std::thread([ch, loop]() mutable {
+        loop([&] { return ch.send([t = napix_test::Tracker()](Napi::Env) mutable { t.ran(); }); });
+      }).detach();
+    }
+  } else {
+    ThreadSafeCallback cb(fn, opts);
+    for (int t = 0; t < threads; ++t) {
+      std::thread([cb, loop]() mutable {
+        loop([&] {
+          return cb.call([t = napix_test::Tracker()](Napi::Env, Napi::Value, Napi::Function f) mutable {
+            t.ran();
+            f.Call({});
+          });
+        });
+      }).detach();
+    }
+  }
+  return env.Undefined();
+}
+
+Napi::Value process_counters(const Napi::CallbackInfo& info) {
+  Napi::Object out = Napi::Object::New(info.Env());
+  auto& c = counters();
+  out.Set("attempted", double(c.attempted.load()));
+  out.Set("accepted", double(c.accepted.load()));
+  out.Set("ran", double(c.ran.load()));
+  out.Set("dropped", double(c.dropped.load()));
+  out.Set("refused", double(c.refused.load()));
+  out.Set("producersDone", double(c.producers_done.load()));
+  return out;
+}
+
+// reportAtExit(threads): prints the process counters as JSON from an atexit handler, i.e. after
+// the main environment's teardown, once `threads` producers have returned (or after 5 s).
+int g_report_threads = 0;
+Napi::Value report_at_exit(const Napi::CallbackInfo& info) {
+  g_report_threads = int_arg(info, 0);
+  std::atexit([] {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    auto& c = counters();
+    while (c.producers_done.load() < g_report_threads && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    std::printf("counters: {\"attempted\":%ld,\"accepted\":%ld,\"ran\":%ld,\"dropped\":%ld,"
+                "\"refused\":%ld,\"producersDone\":%ld}\n",
+                c.attempted.load(), c.accepted.load(), c.ran.load(), c.dropped.load(),
+                c.refused.load(), c.producers_done.load());
+    std::fflush(stdout);
+  });
+  return info.Env().Undefined();
+}
+
+Napi::Value reset_counters(const Napi::CallbackInfo& info) {
+  counters().reset();
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void init_threadsafe_callback(Napi::Env env, Napi::Object exports) {
+  Napi::Object o = Napi::Object::New(env);
+  napix_test::add(o, "produce", produce);
+  napix_test::add(o, "withSelf", with_self);
+  napix_test::add(o, "roundTrip", round_trip);
+  napix_test::add(o, "callSyncOnJsThread", call_sync_on_js_thread);
+  napix_test::add(o, "abortQueued", abort_queued);
+  napix_test::add(o, "bounded", bounded);
+  napix_test::add(o, "callFromThread", call_from_thread);
+  napix_test::add(o, "startProducers", start_producers);
+  napix_test::add(o, "counters", process_counters);
+  napix_test::add(o, "resetCounters", reset_counters);
+  napix_test::add(o, "reportAtExit", report_at_exit);
+  exports.Set("tsc", o);
+}

@@ -1,0 +1,130 @@
+'use strict';
+const assert = require('node:assert/strict');
+const { AsyncLocalStorage } = require('node:async_hooks');
+const addon = require('./addon');
+const { until, runFixture } = require('./helpers');
+
+const { tsc } = addon;
+const forms = ['args', 'closure', 'typed'];
+
+describe(`ThreadSafeCallback [${addon.variant}]`, () => {
+  afterEach(() => addon.joinThreads());
+
+  for (const form of forms) {
+    it(`${form}: N threads x M calls arrive exactly once, in per-thread order`, async () => {
+      const threads = 4;
+      const perThread = 20000;
+      const next = new Array(threads).fill(0);
+      let total = 0;
+      let outOfOrder = 0;
+      tsc.produce(form, threads, perThread, (t, i) => {
+        if (next[t] !== i) outOfOrder++;
+        next[t] = i + 1;
+        total++;
+      });
+      await until(() => total === threads * perThread, 20000, 'all calls');
+      addon.joinThreads();
+      assert.equal(outOfOrder, 0);
+      assert.deepEqual(next, new Array(threads).fill(perThread));
+      assert.deepEqual(addon.channel.statuses(), { ok: threads * perThread, queue_full: 0, closing: 0 });
+    });
+  }
+
+  for (const form of ['untyped', 'typed']) {
+    it(`${form}: calls fn with self as this`, async () => {
+      const self = { tag: 'me' };
+      let got;
+      tsc.withSelf(form, self, function (arg) { got = [this, arg]; });
+      await until(() => got, 5000, 'the call');
+      assert.equal(got[0], self);
+      assert.equal(got[1], form);
+    });
+
+    it(`${form}: a bounded queue — try_call sees queue_full, call blocks while JS is busy`, async () => {
+      const seen = [];
+      const r = tsc.bounded(form, (i) => seen.push(i));
+      assert.deepEqual(r.tries, ['ok', 'ok', 'queue_full']);
+      assert.equal(r.lastCall(), 'pending');
+      await until(() => seen.length === 3, 5000, 'the blocked call');
+      addon.joinThreads();
+      assert.deepEqual(seen, [1, 2, 4]);
+      assert.equal(r.lastCall(), 'ok');
+    });
+
+    it(`${form}: abort() destroys queued calls unrun and fails their futures`, () => {
+      let calls = 0;
+      const r = tsc.abortQueued(form, 50, () => { calls++; return 1; });
+      assert.equal(calls, 0);
+      if (form === 'untyped') assert.deepEqual([r.ran, r.dropped], [0, 50]);
+      assert.equal(r.futures.length, 50);
+      for (const f of r.futures) assert.equal(f, 'ClosingError:napix: the JavaScript environment is closing');
+      assert.equal(r.callAfter, 'closing');
+    });
+
+    it(`${form}: call_sync on the JS thread refuses instead of deadlocking`, () => {
+      const r = tsc.callSyncOnJsThread(form, () => 1);
+      assert.match(r, addon.exceptions ? /^logic_error:.*would deadlock$/ : /^Result:ERR_NAPIX_WOULD_DEADLOCK:/);
+    });
+  }
+
+  describe('call_async / call_sync', () => {
+    const cases = [
+      ['returns a value', (x) => x + 1, 'value:21'],
+      ['throws', () => { throw new RangeError('no way'); }, 'JsError:RangeError:no way'],
+      ['returns a promise that resolves', async (x) => x * 2, 'value:40'],
+      ['returns a promise that rejects', async () => { throw new TypeError('later no'); }, 'JsError:TypeError:later no'],
+      ['returns the wrong type', () => 'text', 'JsError:TypeError:expected number, got string'],
+      ['returns a thenable', (x) => ({ then(ok) { ok(x + 2); } }), 'value:22'],
+    ];
+    for (const kind of ['untyped-async-number', 'untyped-sync-number', 'typed-async-number', 'typed-sync-number']) {
+      for (const [what, fn, expected] of cases) {
+        it(`${kind}: JS ${what}`, async () => {
+          assert.equal(await tsc.roundTrip(kind, fn), expected);
+        });
+      }
+    }
+    it('R = std::string converts the answer', async () => {
+      assert.equal(await tsc.roundTrip('untyped-async-string', (n, s) => `${s}${n}`), 'value:"x20"');
+    });
+    for (const kind of ['untyped-async-void', 'typed-async-void', 'typed-sync-void']) {
+      it(`${kind}: ignores the value, still reports throws and waits for promises`, async () => {
+        assert.equal(await tsc.roundTrip(kind, () => 'anything'), 'void');
+        assert.equal(await tsc.roundTrip(kind, () => { throw new Error('bad'); }), 'JsError:Error:bad');
+        assert.equal(await tsc.roundTrip(kind, () => Promise.reject(new Error('late'))), 'JsError:Error:late');
+      });
+    }
+  });
+
+  describe('async context', () => {
+    for (const form of ['untyped', 'typed', 'channel']) {
+      it(`${form}: AsyncLocalStorage of the creator is seen in callbacks`, async () => {
+        const als = new AsyncLocalStorage();
+        const seen = [];
+        als.run({ id: form }, () => {
+          tsc.callFromThread(form, () => seen.push(als.getStore()), 3);
+        });
+        await until(() => seen.length === 3, 5000, 'the calls');
+        for (const s of seen) assert.deepEqual(s, { id: form });
+      });
+    }
+  });
+
+  describe('process-level behaviour (child processes)', () => {
+    for (const what of ['tsc', 'typed']) {
+      it(`${what}: a JS exception in a fire-and-forget call becomes an uncaughtException`, async () => {
+        const r = await runFixture('uncaught.js', [what, 'js']);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, new RegExp(`uncaught: TypeError: thrown by ${what}`));
+      });
+    }
+
+    for (const form of ['untyped', 'typed']) {
+      it(`${form}: the last copy's destruction lets the process exit and the function be collected`, async () => {
+        const r = await runFixture('release.js', [form], { flags: ['--expose-gc'] });
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, /calls: 5/);
+        assert.match(r.stdout, /collected: true/);
+      });
+    }
+  });
+});
