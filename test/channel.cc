@@ -202,6 +202,25 @@ Napi::Value bounded(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// fullOnJsThread(): a blocking send on the JS thread with a full bounded queue must not wait for
+// a drain that only this thread can do.
+Napi::Value full_on_js_thread(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ChannelOptions o;
+  o.max_queue = 1;
+  Channel channel(env, o);
+  Napi::Array out = Napi::Array::New(env);
+  out.Set(0u, napix::to_string(channel.send([](Napi::Env) {})));
+  out.Set(1u, napix::to_string(channel.send([](Napi::Env) {})));
+  napix::ThreadSafeCallback cb(info[0].As<Napi::Function>(), o);
+  out.Set(2u, napix::to_string(cb.call(1)));
+  out.Set(3u, napix::to_string(cb.call(2)));
+  napix::TypedThreadSafeCallback<void(int)> typed(info[0].As<Napi::Function>(), o);
+  out.Set(4u, napix::to_string(typed.call(1)));
+  out.Set(5u, napix::to_string(typed.call(2)));
+  return out;
+}
+
 // refState(): has_ref after construction, unref, ref — and with keep_alive false.
 Napi::Value ref_state(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -273,6 +292,7 @@ void init_channel(Napi::Env env, Napi::Object exports) {
   napix_test::add(o, "abortQueued", abort_queued);
   napix_test::add(o, "bounded", bounded);
   napix_test::add(o, "refState", ref_state);
+  napix_test::add(o, "fullOnJsThread", full_on_js_thread);
   napix_test::add(o, "holdAndSendLater", hold_and_send_later);
   napix_test::add(o, "throwFromClosure", throw_from_closure);
   exports.Set("channel", o);

@@ -83,6 +83,14 @@ describe(`Channel [${addon.variant}]`, () => {
     assert.equal(r.lastSend(), 'ok');
   });
 
+  it('a blocking send/call on the JS thread with a full queue returns queue_full, never deadlocks', async () => {
+    const seen = [];
+    assert.deepEqual(channel.fullOnJsThread((i) => seen.push(i)),
+      ['ok', 'queue_full', 'ok', 'queue_full', 'ok', 'queue_full']);
+    await until(() => seen.length === 2, 5000, 'the two accepted calls');
+    assert.deepEqual(seen, [1, 1]);
+  });
+
   it('ref(), unref(), has_ref(), keep_alive and moved-from handles', () => {
     assert.deepEqual(channel.refState(), [true, false, true, false, true, 'closing']);
   });

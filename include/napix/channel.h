@@ -44,8 +44,8 @@ class Channel {
   ~Channel();
 
   /// Queues `f(Napi::Env)` to run on the JS thread; blocks while a bounded queue is full.
-  /// Returns `ok`, or `closing` (nothing queued; `f` is destroyed). Thread: any, but blocking on
-  /// the JS thread with a full bounded queue would deadlock: use `try_send` there.
+  /// Returns `ok`, or `closing` (nothing queued; `f` is destroyed). Thread: any. On the JS thread
+  /// it never blocks (the queue can only drain there): a full queue gives `queue_full`.
   template <class F>
   Status send(F&& f) const;
 
@@ -189,7 +189,7 @@ template <class J>
 Status Channel::push_job(J&& job, bool block) const {
   if (!core_) return Status::closing;
   Job item(std::forward<J>(job));
-  return core_->push(item, block);
+  return core_->push(item, block);  // the dispatcher turns a JS-thread block into a try
 }
 
 template <class F>

@@ -36,7 +36,8 @@ class ThreadSafeCallback {
 
   /// `call(closure)`: runs `closure(Napi::Env, Napi::Value self, Napi::Function fn)` on the JS
   /// thread. `call(args...)`: calls `fn` with `self` and the arguments. Blocks while a bounded
-  /// queue is full. Returns `ok` or `closing`. Thread: any.
+  /// queue is full (on the JS thread it returns `queue_full` instead). Returns `ok` or `closing`.
+  /// Thread: any.
   template <class... Args>
   Status call(Args&&... args) const;
 

@@ -94,9 +94,10 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher<Item>> {
   Dispatcher& operator=(const Dispatcher&) = delete;
   ~Dispatcher() = default;
 
-  /// Queues `item` (moved from only on `ok`). Thread: any.
+  /// Queues `item` (moved from only on `ok`). Never blocks on the JS thread: only that thread
+  /// drains the queue, so waiting there for room would deadlock. Thread: any.
   Status push(Item& item, bool block) {
-    return to_status(block ? queue_.push(item) : queue_.try_push(item));
+    return to_status(block && !on_js_thread() ? queue_.push(item) : queue_.try_push(item));
   }
 
   /// A handle (Channel object) was made / destroyed. The last one gives the tsfn back, so the

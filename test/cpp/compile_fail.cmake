@@ -1,0 +1,18 @@
+# CTest driver for compile_fail/*.cpp: the control build must compile and the real one must fail
+# with a diagnostic matching EXPECT. Variables: CXX, SRC, INCLUDES (|-separated), EXPECT.
+set(flags -std=c++17 -fsyntax-only -DNODE_ADDON_API_CPP_EXCEPTIONS -fexceptions)
+string(REPLACE "|" ";" include_list "${INCLUDES}")
+foreach(dir ${include_list})
+  list(APPEND flags "-I${dir}")
+endforeach()
+execute_process(COMMAND ${CXX} ${flags} -DNAPIX_CONTROL ${SRC} RESULT_VARIABLE rc ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "the control build must compile:\n${err}")
+endif()
+execute_process(COMMAND ${CXX} ${flags} ${SRC} RESULT_VARIABLE rc ERROR_VARIABLE err)
+if(rc EQUAL 0)
+  message(FATAL_ERROR "${SRC} compiled, but it must not")
+endif()
+if(NOT err MATCHES "${EXPECT}")
+  message(FATAL_ERROR "${SRC} failed for another reason than expected (${EXPECT}):\n${err}")
+endif()
