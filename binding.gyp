@@ -30,5 +30,13 @@
       'target_name': 'napix_test_noexcept',
       'dependencies': ['napix.gyp:napix'],
     },
+    {
+      # Loaded only inside a Worker by test/module_pin.test.js; see test/unload.cc.
+      'target_name': 'napix_test_unload',
+      'sources!': ['<@(napix_test_sources)'],
+      'sources': ['test/unload.cc'],
+      'dependencies': ['napix.gyp:napix_except'],
+      'cflags_cc': ['-fno-gnu-unique'],
+    },
   ],
 }
