@@ -9,6 +9,7 @@
       'test/doc_snippets.cc',
       'test/channel.cc',
       'test/threadsafe_callback.cc',
+      'test/promise.cc',
     ],
   },
   'target_defaults': {

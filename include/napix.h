@@ -8,3 +8,4 @@
 #include "napix/convert.h"
 #include "napix/channel.h"
 #include "napix/threadsafe_callback.h"
+#include "napix/promise.h"

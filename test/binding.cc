@@ -17,6 +17,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   init_doc_snippets(env, exports);
   init_channel(env, exports);
   init_threadsafe_callback(env, exports);
+  init_promise(env, exports);
   return exports;
 }
 

@@ -18,6 +18,7 @@ void init_convert(Napi::Env env, Napi::Object exports);
 void init_doc_snippets(Napi::Env env, Napi::Object exports);
 void init_channel(Napi::Env env, Napi::Object exports);
 void init_threadsafe_callback(Napi::Env env, Napi::Object exports);
+void init_promise(Napi::Env env, Napi::Object exports);
 
 namespace napix {
 namespace detail {
@@ -76,9 +77,10 @@ struct EnvState {
     for (auto& t : mine) t.join();
     return mine.size();
   }
-  void spawn(std::function<void()> f) {
+  template <class F>
+  void spawn(F&& f) {  // move-only callables welcome (a Deferred travels to the thread)
     std::lock_guard<std::mutex> lock(mutex);
-    threads.emplace_back(std::move(f));
+    threads.emplace_back(std::forward<F>(f));
   }
   // Keeps `fn` alive for closures that run later on this JS thread; returns its id.
   int keep(Napi::Function fn) {

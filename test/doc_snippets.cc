@@ -1,6 +1,7 @@
 // Every C++ block in README.md and doc/*.md is copied here verbatim (test/docs.test.js checks it),
 // so the docs' code is compiled in both exception modes by `npm test`.
 #include <cstdlib>
+#include <future>
 #include <memory>
 #include <string>
 #include <thread>
@@ -93,6 +94,41 @@ Napi::Value stream_numbers(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// compute(n) -> Promise<number>: the work runs on a std::thread, the promise settles on the JS
+// thread through a Channel.
+Napi::Value compute(const Napi::CallbackInfo& info) {
+  int n = info[0].As<Napi::Number>().Int32Value();
+  auto [deferred, promise] = napix::promise(info.Env());
+  napix::Channel channel(info.Env());
+  std::thread([channel, n, deferred = std::move(deferred)]() mutable {
+    long long sum = 0;
+    for (int i = 1; i <= n; ++i) sum += i;
+    channel.settle_with(std::move(deferred), [sum](Napi::Env) { return double(sum); });
+  }).detach();
+  return promise;
+}
+
+Napi::Value maybe_later(const Napi::CallbackInfo& info) {
+  auto [deferred, promise] = napix::promise(info.Env());
+  if (info[0].As<Napi::Boolean>().Value()) {
+    deferred.resolve(std::string("now"));
+  }
+  // Otherwise `deferred` is destroyed here: the promise rejects with ERR_NAPIX_DEFERRED_DROPPED.
+  return promise;
+}
+
+// A native thread waits for a JS promise (never do this on the JS thread: it would block the
+// loop that settles the promise).
+Napi::Value wait_on_thread(const Napi::CallbackInfo& info) {
+  auto future = std::make_shared<std::future<napix::Fallible<double>>>(
+      napix::to_future<double>(info[0]));
+  std::thread([future] {
+    napix::Fallible<double> value = future->get();  // exceptions on: throws JsError on rejection
+    (void)value;
+  }).detach();
+  return info.Env().Undefined();
+}
+
 // readAnswer() and askJs(fn, q): the blocking snippets, from a thread, reported via a promise.
 template <class Work>
 Napi::Value on_thread(Napi::Env env, Work work) {
@@ -129,5 +165,7 @@ void init_doc_snippets(Napi::Env env, Napi::Object exports) {
   napix_test::add(o, "watch", doc_snippets::watch);
   napix_test::add(o, "askJs", doc_snippets::ask_js_js);
   napix_test::add(o, "streamNumbers", doc_snippets::stream_numbers);
+  napix_test::add(o, "compute", doc_snippets::compute);
+  napix_test::add(o, "maybeLater", doc_snippets::maybe_later);
   exports.Set("docs", o);
 }

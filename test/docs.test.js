@@ -73,4 +73,10 @@ describe(`docs [${addon.variant}]`, () => {
     assert.deepEqual(events, [['started', 1], ['done']]);
     assert.deepEqual(numbers, Array.from({ length: 1000 }, (_, i) => i));
   });
+
+  it('the promise examples behave as they say', async () => {
+    assert.equal(await addon.docs.compute(100), 5050);
+    assert.equal(await addon.docs.maybeLater(true), 'now');
+    await assert.rejects(addon.docs.maybeLater(false), { code: 'ERR_NAPIX_DEFERRED_DROPPED' });
+  });
 });

@@ -7,13 +7,27 @@ const { execFileSync } = require('node:child_process');
 const addon = require('./addon');
 
 const root = path.join(__dirname, '..');
-const npmCli = path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js');
+const fs = require('node:fs');
+
+// npm's CLI: the one running us, else the one beside this node, else the system's (a matrix run
+// uses Node binaries that ship without npm; `npm pack` does not depend on the Node version).
+function npmCli() {
+  const candidates = [
+    process.env.npm_execpath,
+    path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js'),
+    '/usr/lib/node_modules/npm/bin/npm-cli.js',
+    '/usr/local/lib/node_modules/npm/bin/npm-cli.js',
+  ];
+  return candidates.find((p) => p && p.endsWith('.js') && fs.existsSync(p));
+}
 
 describe(`package [${addon.variant}]`, function () {
   this.timeout(60000);
   let files;
   before(() => {
-    const out = execFileSync(process.execPath, [npmCli, 'pack', '--dry-run', '--json', '--ignore-scripts'], {
+    const cli = npmCli();
+    assert.ok(cli, 'npm-cli.js not found');
+    const out = execFileSync(process.execPath, [cli, 'pack', '--dry-run', '--json', '--ignore-scripts'], {
       cwd: root, encoding: 'utf8', env: { ...process.env, npm_config_loglevel: 'silent' },
     });
     files = JSON.parse(out)[0].files.map((f) => f.path).sort();

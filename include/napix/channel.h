@@ -24,6 +24,7 @@ namespace napix {
 /// after every call. A closure that throws (C++ or JS) becomes an `uncaughtException`. A closure
 /// that never runs (abort, teardown) is destroyed unrun, on whichever thread closes the queue.
 class ThreadSafeCallback;
+class Deferred;
 namespace detail {
 struct Inspect;  // tests' window into the queue (defined by napix's own test addon only)
 }  // namespace detail
@@ -64,6 +65,13 @@ class Channel {
   /// thread it throws `std::logic_error` instead of deadlocking. Thread: any but the JS thread.
   template <class F, class R = std::invoke_result_t<F&, Napi::Env>>
   Fallible<R> send_sync(F&& f) const;
+
+  /// Runs `f(Napi::Env)` on the JS thread and settles `d` with its result, like
+  /// `Deferred::settle_with` (a throw rejects). Needs <napix/promise.h>. Returns as `send`; when
+  /// the closure never runs, `d` is destroyed and its promise rejects with
+  /// ERR_NAPIX_DEFERRED_DROPPED while JS can still run. Thread: any.
+  template <class F>
+  Status settle_with(Deferred d, F&& f) const;
 
   /// Whether this queue keeps the event loop alive. Thread: JS thread only.
   void ref() const;

@@ -93,21 +93,6 @@ napi_status call_js(const RunContext& cx, std::tuple<Args...>& args, std::index_
   return napi_call_function(cx.env, cx.self, cx.fn, sizeof...(Args), argv, result);
 }
 
-/// Converts a settled JS value into the outcome of a call expecting R. Thread: JS thread only.
-template <class R>
-Outcome<R> settled_outcome(napi_env env, bool fulfilled, napi_value value) {
-  if (!fulfilled) return Outcome<R>::js_error(JsError::from_value(Napi::Value(env, value)));
-  if constexpr (std::is_void_v<R>) {
-    return Outcome<R>::success();
-  } else {
-    Result<R> converted = try_from_js<R>(Napi::Value(env, value));
-    JsError js("Error", "");
-    if (take_pending_js_error(env, &js)) return Outcome<R>::js_error(std::move(js));
-    if (!converted) return Outcome<R>::failure(std::move(converted).error());
-    return Outcome<R>::success(std::move(converted).value());
-  }
-}
-
 /// Calls the JS function with `args` and completes `slot` (PromiseSlot or WaiterSlot) when the
 /// result settles. Thread: JS thread only.
 template <class R, class Slot, class... Args>

@@ -3,9 +3,12 @@
 // function that returns a promise) and to_future.
 #pragma once
 
+#include <type_traits>
 #include <utility>
 
 #include "../config.h"
+#include "../convert.h"
+#include "outcome.h"
 
 namespace napix {
 namespace detail {
@@ -107,6 +110,21 @@ void when_settled(napi_env env, napi_value value, Done done) {
   // Handlers whose finalizer was never attached will never decrement the count.
   state->handlers -= 2 - attached;
   if (state->handlers == 0) delete state;
+}
+
+/// Converts a settled JS value into the outcome of a call expecting R. Thread: JS thread only.
+template <class R>
+Outcome<R> settled_outcome(napi_env env, bool fulfilled, napi_value value) {
+  if (!fulfilled) return Outcome<R>::js_error(JsError::from_value(Napi::Value(env, value)));
+  if constexpr (std::is_void_v<R>) {
+    return Outcome<R>::success();
+  } else {
+    Result<R> converted = try_from_js<R>(Napi::Value(env, value));
+    JsError js("Error", "");
+    if (take_pending_js_error(env, &js)) return Outcome<R>::js_error(std::move(js));
+    if (!converted) return Outcome<R>::failure(std::move(converted).error());
+    return Outcome<R>::success(std::move(converted).value());
+  }
 }
 
 }  // namespace detail

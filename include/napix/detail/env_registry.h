@@ -1,0 +1,125 @@
+// napix/detail/env_registry.h — napix's own per-environment state, found by napi_env and freed by
+// an env cleanup hook. napix never uses napi_set_instance_data: node-addon-api's
+// Env::SetInstanceData owns that single slot and belongs to the addon.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+
+#include "../channel.h"
+
+namespace napix {
+namespace detail {
+
+/// One environment's napix state. Shared: handles that outlive the environment (a Deferred on a
+/// native thread) keep it, and see `channel()` empty once the environment is gone.
+class EnvEntry {
+ public:
+  EnvEntry(napi_env env, std::thread::id js_thread) : env_(env), js_thread_(js_thread) {}
+
+  napi_env env() const noexcept { return env_; }
+  bool on_js_thread() const noexcept { return std::this_thread::get_id() == js_thread_; }
+
+  /// napix's internal Channel to this environment (unref'ed: it never keeps the loop alive),
+  /// made on first use; empty after teardown. Thread: any; made only on the JS thread.
+  std::optional<Channel> channel() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return channel_;
+  }
+  void make_channel() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (channel_ || gone_) return;
+    ChannelOptions options;
+    options.name = "napix:internal";
+    options.keep_alive = false;
+    channel_.emplace(Napi::Env(env_), options);
+  }
+  void close() {
+    std::optional<Channel> last;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      gone_ = true;
+      last.swap(channel_);
+    }
+  }
+
+ private:
+  const napi_env env_;
+  const std::thread::id js_thread_;
+  std::mutex mutex_;
+  std::optional<Channel> channel_;
+  bool gone_ = false;
+};
+
+/// The entry for `env`, made (with its cleanup hook) on first use. A one-entry thread-local
+/// cache makes the common case — the same environment, on its own JS thread — a compare.
+/// Thread: JS thread only.
+inline const std::shared_ptr<EnvEntry>& env_entry(napi_env env);
+
+struct EnvRegistry {
+  std::mutex mutex;
+  std::unordered_map<napi_env, std::shared_ptr<EnvEntry>> entries;
+
+  // Leaked on purpose: native threads may still run during process exit, after static
+  // destructors (FINDINGS.md: main-thread process.exit() runs no teardown).
+  static EnvRegistry& get() {
+    static EnvRegistry* registry = new EnvRegistry();
+    return *registry;
+  }
+};
+
+struct EnvCache {
+  napi_env env = nullptr;
+  std::shared_ptr<EnvEntry> entry;
+};
+
+inline EnvCache& env_cache() {
+  thread_local EnvCache cache;
+  return cache;
+}
+
+inline void env_cleanup(void* arg) {
+  auto env = static_cast<napi_env>(arg);
+  std::shared_ptr<EnvEntry> entry;
+  {
+    EnvRegistry& r = EnvRegistry::get();
+    std::lock_guard<std::mutex> lock(r.mutex);
+    auto it = r.entries.find(env);
+    if (it == r.entries.end()) return;
+    entry = std::move(it->second);
+    r.entries.erase(it);
+  }
+  EnvCache& cache = env_cache();  // the hook runs on this environment's JS thread
+  if (cache.env == env) cache = EnvCache();
+  entry->close();
+}
+
+inline const std::shared_ptr<EnvEntry>& env_entry(napi_env env) {
+  EnvCache& cache = env_cache();
+  if (cache.env == env && cache.entry) return cache.entry;
+  EnvRegistry& r = EnvRegistry::get();
+  std::shared_ptr<EnvEntry> entry;
+  bool created = false;
+  {
+    std::lock_guard<std::mutex> lock(r.mutex);
+    auto& slot = r.entries[env];
+    if (!slot) {
+      slot = std::make_shared<EnvEntry>(env, std::this_thread::get_id());
+      napi_add_env_cleanup_hook(env, env_cleanup, env);
+      created = true;
+    }
+    entry = slot;
+  }
+  // Made now, on the JS thread: a Deferred dropped on another thread needs it to get back here.
+  if (created) entry->make_channel();
+  cache.env = env;
+  cache.entry = std::move(entry);
+  return cache.entry;
+}
+
+}  // namespace detail
+}  // namespace napix

@@ -1,0 +1,284 @@
+// napix/promise.h — promise() -> (Deferred, Napi::Promise), a Deferred that can be moved to and
+// destroyed on any thread and never leaks an unsettled promise, Channel::settle_with, and
+// to_future: a native thread waiting on a JS promise (Neon's JsPromise RFC).
+#pragma once
+
+#include <future>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "channel.h"
+#include "convert.h"
+#include "detail/env_registry.h"
+#include "detail/outcome.h"
+#include "detail/thenable.h"
+
+namespace napix {
+
+/// The `code` of the Error a Deferred destroyed unsettled rejects its promise with.
+inline constexpr const char* kDeferredDroppedCode = "ERR_NAPIX_DEFERRED_DROPPED";
+
+class Deferred;
+
+/// A new promise and the Deferred that settles it (Neon's `cx.promise()`).
+/// Thread: JS thread only.
+std::pair<Deferred, Napi::Promise> promise(Napi::Env env);
+
+/// The settling half of a promise. Move-only; may be moved to and destroyed on any thread, but
+/// settled only on its environment's JS thread (from another thread use `Channel::settle_with`).
+/// Destroyed unsettled — anywhere, any time — it rejects its promise with an Error whose `code` is
+/// `"ERR_NAPIX_DEFERRED_DROPPED"` (on the JS thread at once, from another thread through napix's
+/// internal Channel; once the environment is gone there is no one left to tell).
+class Deferred {
+ public:
+  /// An empty Deferred (`settled()` is true). Thread: any.
+  Deferred() noexcept = default;
+  Deferred(Deferred&& other) noexcept
+      : deferred_(std::exchange(other.deferred_, nullptr)), entry_(std::move(other.entry_)) {}
+  Deferred& operator=(Deferred&& other) noexcept;
+  Deferred(const Deferred&) = delete;
+  Deferred& operator=(const Deferred&) = delete;
+  /// Rejects an unsettled promise (see the class comment). Thread: any.
+  ~Deferred() { drop(); }
+
+  /// Resolves with `value`: a `Napi::Value` or anything `to_js` takes. Thread: JS thread only.
+  /// Errors: settling twice or off the JS thread is a bug: `std::logic_error` (exceptions off: a
+  /// fatal error naming the misuse).
+  template <class T>
+  void resolve(T&& value);
+  /// Resolves with `undefined`. Thread: JS thread only.
+  void resolve();
+
+  /// Rejects with `value`: a `Napi::Value`, a `Napi::Error`, a `napix::Error`, a message string
+  /// (made into an `Error`), or anything `to_js` takes. Thread: JS thread only.
+  template <class T>
+  void reject(T&& value);
+
+  /// Resolves with `f(Napi::Env)`'s result converted by `to_js` (`void` resolves `undefined`; a
+  /// `Result<T>` error rejects), or rejects with what `f` throws (C++ or JS exception) or leaves
+  /// pending. Thread: JS thread only.
+  template <class F>
+  void settle_with(F&& f);
+
+  /// True once settled (or empty). Thread: any.
+  bool settled() const noexcept { return deferred_ == nullptr; }
+
+ private:
+  friend std::pair<Deferred, Napi::Promise> promise(Napi::Env env);
+  Deferred(napi_deferred d, std::shared_ptr<detail::EnvEntry> entry) noexcept
+      : deferred_(d), entry_(std::move(entry)) {}
+
+  napi_deferred take(const char* what);
+  void conclude(napi_value value, bool resolved, const char* what);
+  void drop() noexcept;
+
+  napi_deferred deferred_ = nullptr;
+  std::shared_ptr<detail::EnvEntry> entry_;
+};
+
+/// A future that completes when `thenable` settles: its value converted by `from_js<R>`, a
+/// rejection as `JsError`, the environment torn down first as `ClosingError`. A value that is not
+/// a thenable completes it at once. Exceptions off: a future of `Result<R>`. Thread: JS thread only.
+template <class R>
+std::future<Fallible<R>> to_future(Napi::Value thenable);
+
+namespace detail {
+
+inline Napi::Value dropped_error(napi_env env) {
+  return to_js_error(Napi::Env(env),
+                     Error("Error", "napix: a Deferred was destroyed without settling its promise",
+                           kDeferredDroppedCode))
+      .Value();
+}
+
+template <class T>
+napi_value rejection_value(napi_env env, T&& value) {
+  using D = std::decay_t<T>;
+  if constexpr (std::is_base_of_v<Napi::Error, D>) {
+    return value.Value();
+  } else if constexpr (std::is_same_v<D, Error>) {
+    return to_js_error(Napi::Env(env), value).Value();
+  } else if constexpr (std::is_same_v<D, std::string> || std::is_same_v<D, std::string_view> ||
+                       std::is_same_v<D, const char*> || std::is_same_v<D, char*> ||
+                       (std::is_array_v<std::remove_reference_t<T>> &&
+                        std::is_same_v<std::remove_extent_t<std::remove_reference_t<T>>, const char>)) {
+    return to_js_error(Napi::Env(env), Error(std::string(value))).Value();
+  } else {
+    return napix::to_js(Napi::Env(env), std::forward<T>(value));
+  }
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------------------
+// Definitions
+
+inline std::pair<Deferred, Napi::Promise> promise(Napi::Env env) {
+  napi_deferred d = nullptr;
+  napi_value p = nullptr;
+  napi_status s = napi_create_promise(env, &d, &p);
+  if (s != napi_ok) {
+    NAPI_THROW_IF_FAILED(env, s, (std::pair<Deferred, Napi::Promise>()));
+    return {};
+  }
+  return {Deferred(d, detail::env_entry(env)), Napi::Promise(env, p)};
+}
+
+inline Deferred& Deferred::operator=(Deferred&& other) noexcept {
+  if (this != &other) {
+    drop();
+    deferred_ = std::exchange(other.deferred_, nullptr);
+    entry_ = std::move(other.entry_);
+  }
+  return *this;
+}
+
+inline napi_deferred Deferred::take(const char* what) {
+  if (deferred_ == nullptr) {
+    detail::misuse(what);
+  }
+  if (!entry_->on_js_thread()) {
+    detail::misuse("napix::Deferred settled off its JavaScript thread; use Channel::settle_with");
+  }
+  return std::exchange(deferred_, nullptr);
+}
+
+inline void Deferred::conclude(napi_value value, bool resolved, const char* what) {
+  napi_deferred d = take(what);
+  napi_env env = entry_->env();
+  napi_status s = resolved ? napi_resolve_deferred(env, d, value) : napi_reject_deferred(env, d, value);
+  entry_.reset();
+  NAPI_THROW_IF_FAILED_VOID(env, s);
+}
+
+template <class T>
+void Deferred::resolve(T&& value) {
+  if (deferred_ == nullptr) detail::misuse("napix::Deferred settled twice (resolve on a settled Deferred)");
+  napi_value v = napix::to_js(Napi::Env(entry_->env()), std::forward<T>(value));
+  if (v == nullptr) return;  // exceptions off: the conversion left its JS exception pending
+  conclude(v, true, "napix::Deferred settled twice (resolve on a settled Deferred)");
+}
+
+inline void Deferred::resolve() {
+  if (deferred_ == nullptr) detail::misuse("napix::Deferred settled twice (resolve on a settled Deferred)");
+  napi_value undefined;
+  napi_get_undefined(entry_->env(), &undefined);
+  conclude(undefined, true, "napix::Deferred settled twice (resolve on a settled Deferred)");
+}
+
+template <class T>
+void Deferred::reject(T&& value) {
+  if (deferred_ == nullptr) detail::misuse("napix::Deferred settled twice (reject on a settled Deferred)");
+  napi_value v = detail::rejection_value(entry_->env(), std::forward<T>(value));
+  if (v == nullptr) return;
+  conclude(v, false, "napix::Deferred settled twice (reject on a settled Deferred)");
+}
+
+template <class F>
+void Deferred::settle_with(F&& f) {
+  if (deferred_ == nullptr) detail::misuse("napix::Deferred settled twice (settle_with on a settled Deferred)");
+  if (!entry_->on_js_thread()) {
+    detail::misuse("napix::Deferred settled off its JavaScript thread; use Channel::settle_with");
+  }
+  napi_env env = entry_->env();
+  Napi::Env e(env);
+  using R = std::invoke_result_t<F&, Napi::Env>;
+  // What f produced, as a JS value, or the JS error to reject with.
+  napi_value value = nullptr;
+  bool ok = true;
+  JsError js("Error", "");
+  NAPIX_TRY {
+    if constexpr (std::is_void_v<R>) {
+      f(e);
+      napi_get_undefined(env, &value);
+    } else if constexpr (is_result_v<R>) {
+      R r = f(e);
+      if (!r) {
+        ok = false;
+        value = to_js_error(e, r.error()).Value();
+      } else if constexpr (std::is_void_v<typename R::value_type>) {
+        napi_get_undefined(env, &value);
+      } else {
+        value = napix::to_js(e, std::move(r).value());
+      }
+    } else {
+      value = napix::to_js(e, f(e));
+    }
+  }
+  NAPIX_CATCH(const Napi::Error& err) {
+#if NAPIX_EXCEPTIONS
+    detail::take_pending_js_error(env, &js);
+    ok = false;
+    value = err.Value();
+#endif
+  }
+  NAPIX_CATCH(const std::exception& err) {
+#if NAPIX_EXCEPTIONS
+    detail::take_pending_js_error(env, &js);
+    ok = false;
+    value = to_js_error(e, Error(err.what())).Value();
+#endif
+  }
+  NAPIX_CATCH(...) {
+#if NAPIX_EXCEPTIONS
+    detail::take_pending_js_error(env, &js);
+    ok = false;
+    value = to_js_error(e, Error("unknown C++ exception")).Value();
+#endif
+  }
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) {  // f (or a conversion) left a JS exception: that is the rejection
+    napi_get_and_clear_last_exception(env, &value);
+    ok = false;
+  }
+  if (value == nullptr) napi_get_undefined(env, &value);
+  conclude(value, ok, "napix::Deferred settled twice (settle_with on a settled Deferred)");
+}
+
+inline void Deferred::drop() noexcept {
+  if (deferred_ == nullptr) return;
+  napi_deferred d = std::exchange(deferred_, nullptr);
+  std::shared_ptr<detail::EnvEntry> entry = std::move(entry_);
+  if (entry->on_js_thread()) {
+    napi_env env = entry->env();
+    // During teardown JS can no longer run and Node cannot reject: nobody can observe the
+    // promise any more (Node keeps the deferred's small handle; it has no API to free it).
+    if (!detail::can_run_js(env)) return;
+    napi_handle_scope scope;
+    if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+    napi_reject_deferred(env, d, detail::dropped_error(env));
+    napi_close_handle_scope(env, scope);
+    return;
+  }
+  // Another thread: reject on the JS thread through napix's internal Channel.
+  std::optional<Channel> channel = entry->channel();
+  if (!channel) return;  // the environment is gone
+  channel->send([d](Napi::Env env) {
+    napi_reject_deferred(env, d, detail::dropped_error(env));
+  });
+}
+
+template <class R>
+std::future<Fallible<R>> to_future(Napi::Value thenable) {
+  detail::PromiseSlot<R> slot;
+  std::future<Fallible<R>> future = slot.get_future();
+  detail::when_settled(thenable.Env(), thenable,
+                       [slot = std::move(slot)](napi_env env, bool ok, napi_value v) mutable {
+                         if (env == nullptr) return;  // never settled: the slot reports closing
+                         slot.complete(detail::settled_outcome<R>(env, ok, v));
+                       });
+  return future;
+}
+
+template <class F>
+Status Channel::settle_with(Deferred d, F&& f) const {
+  return send([d = std::move(d), fn = std::forward<F>(f)](Napi::Env) mutable {
+    d.settle_with(fn);
+  });
+}
+
+}  // namespace napix
