@@ -362,7 +362,7 @@ TEST_CASE("BatchQueue: wake returning false closes the queue", "[batch_queue]") 
   }
 }
 
-TEST_CASE("BatchQueue: steady state reuses two buffers and a burst buffer is shrunk",
+TEST_CASE("BatchQueue: steady state reuses its memory and a burst's memory is given back",
           "[batch_queue]") {
   BatchQueue<int> queue(0, [] { return true; });
   std::vector<int> batch;
@@ -370,40 +370,42 @@ TEST_CASE("BatchQueue: steady state reuses two buffers and a burst buffer is shr
     for (int i = 0; i < n; ++i) REQUIRE(queue.push(i) == PushResult::ok);
   };
 
-  SECTION("ping-pong: no allocation once both buffers exist") {
-    fill(100);
-    queue.drain(batch);
-    const int* a = batch.data();
-    fill(100);
-    queue.drain(batch);
-    const int* b = batch.data();
-    REQUIRE(a != b);
+  SECTION("steady state: the batch buffer and the queue's blocks are reused") {
+    for (int warm = 0; warm < 2; ++warm) {  // one block fills while the last one drained waits
+      fill(100);
+      queue.drain(batch);
+    }
+    const int* data = batch.data();
+    const std::size_t capacity = queue.capacity();
     for (int round = 0; round < 10; ++round) {
       fill(100);
       queue.drain(batch);
-      REQUIRE(batch.data() == (round % 2 == 0 ? a : b));
+      REQUIRE(batch.data() == data);
       REQUIRE(batch.size() == 100);
+      REQUIRE(queue.capacity() == capacity);
     }
   }
-  SECTION("a buffer over kShrinkMinCapacity used under a quarter is freed") {
-    fill(10000);
-    queue.drain(batch);
-    const std::size_t burst_capacity = batch.capacity();
-    REQUIRE(burst_capacity > BatchQueue<int>::kShrinkMinCapacity);
+  SECTION("after a burst, blocks beyond the spares and a mostly unused batch buffer are freed") {
     fill(10);
-    queue.drain(batch);  // the burst buffer comes back to the queue and is judged by this batch
-    REQUIRE(queue.capacity() == 0);
+    const std::size_t one_block = queue.capacity();
+    queue.drain(batch);
+    fill(100000);
+    REQUIRE(queue.capacity() > 10 * one_block);
+    queue.drain(batch);
+    REQUIRE(batch.capacity() >= 100000);
+    fill(10);
+    queue.drain(batch);  // the burst's blocks are recycled (two kept as spares) or freed
+    REQUIRE(queue.capacity() <= 3 * one_block);
     REQUIRE(batch.capacity() < BatchQueue<int>::kShrinkMinCapacity);
-    fill(10);
-    queue.drain(batch);
     REQUIRE(batch.size() == 10);
   }
-  SECTION("a big buffer still used over a quarter is kept") {
+  SECTION("a big batch buffer still used over a quarter is kept") {
     fill(10000);
     queue.drain(batch);
     fill(5000);
     queue.drain(batch);
-    REQUIRE(queue.capacity() > BatchQueue<int>::kShrinkMinCapacity);
+    REQUIRE(batch.capacity() >= 10000);
+    REQUIRE(batch.size() == 5000);
   }
 }
 

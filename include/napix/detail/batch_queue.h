@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <iterator>
 #include <mutex>
+#include <new>
 #include <utility>
 #include <vector>
 
@@ -62,6 +63,16 @@ class BatchQueue {
   /// `max_queue` counts items from push until `release` (0 = unbounded). Thread: any.
   BatchQueue(std::size_t max_queue, WakeFunction wake);
   BatchQueue(const BatchQueue&) = delete;
+  ~BatchQueue() {
+    while (first_ != nullptr) {
+      Block* b = first_;
+      first_ = b->next;
+      for (std::size_t i = b->head; i < b->tail; ++i) b->at(i)->~T();
+      delete b;
+    }
+    free_blocks(spare_);
+    free_blocks(returned_);
+  }
   BatchQueue& operator=(const BatchQueue&) = delete;
 
   /// Queues `item` by moving from it — only on `ok`; on any other result the caller still owns
@@ -99,16 +110,34 @@ class BatchQueue {
  private:
   PushResult push_impl(T& item, bool block);
   void close_locked();
-  typename std::vector<T>::iterator slot(std::size_t i) {
-    return items_.begin() + static_cast<std::ptrdiff_t>(i);
-  }
+
+  // Items live in a singly linked list of fixed-size blocks (about 16 KB each, below malloc's
+  // mmap threshold): a push never copies earlier items, a backlog of any size grows by one block
+  // at a time, and drained blocks are recycled (up to kSpareBlocks) so a steady stream reuses warm
+  // memory instead of faulting in fresh pages.
+  struct Block {
+    static constexpr std::size_t kBytes = 16384 - 4 * sizeof(void*);
+    static constexpr std::size_t kCap = sizeof(T) >= kBytes / 16 ? 16 : kBytes / sizeof(T);
+    Block* next = nullptr;
+    std::size_t head = 0, tail = 0;  // [head, tail) hold live items
+    alignas(T) unsigned char raw[kCap * sizeof(T)];
+    T* at(std::size_t i) noexcept { return std::launder(reinterpret_cast<T*>(raw) + i); }
+  };
+  static constexpr std::size_t kSpareBlocks = 2;
+  Block* take_block();          // under the lock; may throw bad_alloc
+  void recycle(Block* b, Block*& to_free) noexcept;  // under the lock
+  static void free_blocks(Block* b) noexcept;
 
   mutable std::mutex mutex_;
   std::condition_variable not_full_;
-  // Items live in [head_, items_.size()); a partial drain advances head_ instead of erasing the
-  // front, and compacts once the consumed prefix outgrows the rest (amortised O(1) per item).
-  std::vector<T> items_;
-  std::size_t head_ = 0;
+  Block* first_ = nullptr;
+  Block* last_ = nullptr;
+  Block* spare_ = nullptr;
+  std::size_t spares_ = 0;
+  Block* returned_ = nullptr;  // consumer only: emptied by the last drain, recycled by the next
+  std::vector<T> partial_;     // consumer only: see drain
+  std::size_t blocks_ = 0;  // live + spare
+  std::size_t count_ = 0;
   std::size_t outstanding_ = 0;
   std::size_t waiters_ = 0;  // counted so push/release skip notify syscalls when nobody waits
   const std::size_t max_queue_;
@@ -154,48 +183,118 @@ PushResult BatchQueue<T>::push_impl(T& item, bool block) {
     }
     wake_pending_ = true;
   }
-  items_.push_back(std::move(item));
+  if (last_ == nullptr || last_->tail == Block::kCap) {
+    Block* b = take_block();
+    if (last_ != nullptr) last_->next = b; else first_ = b;
+    last_ = b;
+  }
+  ::new (static_cast<void*>(last_->at(last_->tail))) T(std::move(item));
+  ++last_->tail;
+  ++count_;
   ++outstanding_;
   return PushResult::ok;
 }
 
 template <class T>
+typename BatchQueue<T>::Block* BatchQueue<T>::take_block() {
+  if (spare_ != nullptr) {
+    Block* b = spare_;
+    spare_ = b->next;
+    --spares_;
+    b->next = nullptr;
+    b->head = b->tail = 0;
+    return b;
+  }
+  Block* b = new Block;
+  ++blocks_;
+  return b;
+}
+
+template <class T>
+void BatchQueue<T>::recycle(Block* b, Block*& to_free) noexcept {
+  if (spares_ < kSpareBlocks) {
+    b->next = spare_;
+    spare_ = b;
+    ++spares_;
+  } else {
+    b->next = to_free;
+    to_free = b;
+    --blocks_;
+  }
+}
+
+template <class T>
+void BatchQueue<T>::free_blocks(Block* b) noexcept {
+  while (b != nullptr) {
+    Block* next = b->next;
+    delete b;
+    b = next;
+  }
+}
+
+template <class T>
 DrainResult BatchQueue<T>::drain(std::vector<T>& batch, std::size_t max_items) {
   batch.clear();
-  std::vector<T> freed;  // a shrunk buffer, released after unlocking
+  Block* mine = nullptr;     // whole blocks taken out under the lock, emptied after unlocking
+  Block* to_free = nullptr;  // released after unlocking
   DrainResult result;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    const std::size_t available = items_.size() - head_;
-    if (max_items == 0 || available <= max_items) {
-      if (head_ == 0) {
-        items_.swap(batch);
-      } else {
-        batch.insert(batch.end(), std::make_move_iterator(slot(head_)),
-                     std::make_move_iterator(items_.end()));
-        items_.clear();
-        head_ = 0;
-      }
-      result.taken = available;
-      wake_pending_ = false;
-      // The buffer now waiting for pushes came from the previous batch; judge it by this one.
-      if (items_.capacity() > kShrinkMinCapacity && available < items_.capacity() / kShrinkRatio) {
-        freed.swap(items_);
-      }
-    } else {
-      const auto first = slot(head_);
-      batch.insert(batch.end(), std::make_move_iterator(first),
-                   std::make_move_iterator(first + static_cast<std::ptrdiff_t>(max_items)));
-      head_ += max_items;
-      result.taken = max_items;
-      result.more = true;  // wake_pending_ stays set: pushes must not wake a consumer that will
-                           // come back by itself, and nothing is stranded
-      if (head_ >= items_.size() - head_) {
-        items_.erase(items_.begin(), slot(head_));
-        head_ = 0;
-      }
+    while (returned_ != nullptr) {  // the blocks the previous drain emptied
+      Block* b = returned_;
+      returned_ = b->next;
+      recycle(b, to_free);
     }
+    std::size_t take = (max_items == 0 || count_ <= max_items) ? count_ : max_items;
+    if (batch.capacity() > kShrinkMinCapacity && take < batch.capacity() / kShrinkRatio) {
+      std::vector<T>().swap(batch);  // a burst's batch buffer is not kept (it is empty here)
+    }
+    if (batch.capacity() < take) batch.reserve(take);
+    if (take == count_) {
+      mine = first_;  // everything, the block producers write to included: they start a new one
+      first_ = last_ = nullptr;
+    } else {
+      // Whole blocks from the front while they fit, never the one producers write to.
+      std::size_t n = 0;
+      Block** tail = &mine;
+      while (first_ != last_ && n + (first_->tail - first_->head) <= take) {
+        n += first_->tail - first_->head;
+        *tail = first_;
+        tail = &first_->next;
+        first_ = first_->next;
+      }
+      *tail = nullptr;
+      // The rest (less than a block) is moved out here, under the lock, from the next block:
+      // straight into `batch` when no whole block was taken, else into `partial_`, appended
+      // after the detached blocks' items once unlocked (queue order).
+      std::vector<T>& dst = n == 0 ? batch : partial_;
+      if (dst.capacity() < take - n) dst.reserve(take - n);
+      Block* b = first_;
+      for (std::size_t i = b->head; i < b->head + (take - n); ++i) {
+        dst.push_back(std::move(*b->at(i)));  // reserved: cannot throw
+        b->at(i)->~T();
+      }
+      b->head += take - n;
+    }
+    count_ -= take;
+    result.taken = take;
+    result.more = count_ != 0;
+    if (!result.more) wake_pending_ = false;
   }
+  free_blocks(to_free);
+  while (mine != nullptr) {
+    Block* b = mine;
+    mine = b->next;
+    for (std::size_t i = b->head; i < b->tail; ++i) {
+      batch.push_back(std::move(*b->at(i)));  // reserved: cannot throw
+      b->at(i)->~T();
+    }
+    b->head = b->tail = 0;
+    b->next = returned_;
+    returned_ = b;
+  }
+  for (T& item : partial_) batch.push_back(std::move(item));
+  partial_.clear();
   return result;
 }
 
@@ -214,16 +313,36 @@ void BatchQueue<T>::release(std::size_t n) {
 template <class T>
 std::vector<T> BatchQueue<T>::close() {
   std::vector<T> rest;
+  Block* to_free = nullptr;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     close_locked();
-    if (head_ != 0) {
-      items_.erase(items_.begin(), slot(head_));
-      head_ = 0;
+    rest.reserve(count_);
+    while (first_ != nullptr) {
+      Block* b = first_;
+      first_ = b->next;
+      for (std::size_t i = b->head; i < b->tail; ++i) {
+        rest.push_back(std::move(*b->at(i)));
+        b->at(i)->~T();
+      }
+      b->next = to_free;
+      to_free = b;
     }
-    rest.swap(items_);
+    last_ = nullptr;
+    Block* s = spare_;
+    spare_ = nullptr;
+    spares_ = 0;
+    blocks_ = 0;
+    count_ = 0;
     outstanding_ -= std::min(rest.size(), outstanding_);
+    while (s != nullptr) {
+      Block* n = s->next;
+      s->next = to_free;
+      to_free = s;
+      s = n;
+    }
   }
+  free_blocks(to_free);
   return rest;
 }
 
@@ -245,7 +364,7 @@ bool BatchQueue<T>::closed() const {
 template <class T>
 std::size_t BatchQueue<T>::size() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return items_.size() - head_;
+  return count_;
 }
 
 template <class T>
@@ -257,7 +376,7 @@ std::size_t BatchQueue<T>::outstanding() const {
 template <class T>
 std::size_t BatchQueue<T>::capacity() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return items_.capacity();
+  return blocks_ * Block::kCap;
 }
 
 template <class T>

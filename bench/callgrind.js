@@ -1,0 +1,37 @@
+'use strict';
+// Instructions per call of each throughput design, counted by valgrind's callgrind: stable to ~1%
+// run to run on a noisy machine, unlike wall clock (FINDINGS.md) — the number to gate regressions
+// on. Each design runs once with N = 100,000 and once with 300,000 calls (one producer); the
+// difference over 200,000 cancels Node's startup. Build first (`npm run bench -- --build-only`).
+//   node bench/callgrind.js [design ...]     (about 10 s per design)
+const path = require('path');
+const { spawnSync } = require('child_process');
+
+const addonPath = path.join(__dirname, 'build', 'Release', 'napix_bench.node');
+const all = ['tputRaw', 'tputNaaLambda', 'tputNaaTyped', 'tputNapixArgs', 'tputNapixClosure', 'tputNapixTyped', 'limit'];
+
+if (process.argv[2] === '--child') {
+  // One run of one design, nothing else (no warm-up, no GC), so the two counts differ only by N.
+  const addon = require(addonPath);
+  const [design, n] = [process.argv[3], Number(process.argv[4])];
+  let sum = 0;
+  let count = 0;
+  const onCall = (i) => { sum += i; if (++count === n) addon.done(); };
+  if (design === 'limit') addon.limit(n, onCall);
+  else addon[design](1, n, onCall).then(() => { if (sum !== (n * (n - 1)) / 2) process.exitCode = 1; });
+} else {
+  const designs = process.argv.length > 2 ? process.argv.slice(2) : all;
+  const count = (design, n) => {
+    const r = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath,
+      __filename, '--child', design, String(n)], { encoding: 'utf8' });
+    if (r.error) throw new Error(`valgrind: ${r.error.message} (is valgrind installed?)`);
+    const m = /Collected : (\d+)/.exec(r.stderr);
+    if (r.status !== 0 || !m) throw new Error(`${design}: callgrind failed:\n${r.stderr.slice(-2000)}`);
+    return Number(m[1]);
+  };
+  console.log('| design | instructions per call |\n|:--|--:|');
+  for (const d of designs) {
+    const perCall = (count(d, 300000) - count(d, 100000)) / 200000;
+    console.log(`| ${d} | ${Math.round(perCall)} |`);
+  }
+}

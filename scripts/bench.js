@@ -1,0 +1,42 @@
+'use strict';
+// `npm run bench`: builds the benchmark addon in bench/build (incrementally: configure only when
+// bench/binding.gyp changed, then make rebuilds what changed), then runs bench/run.js with the
+// arguments given (`npm run bench -- --quick`). Offline: node-gyp uses the local Node headers.
+//   --force        reconfigure first
+//   --build-only   build, do not run
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { spawnSync } = require('child_process');
+const { root, runNodeGyp } = require('./lib/node-gyp');
+
+const benchDir = path.join(root, 'bench');
+const buildDir = path.join(benchDir, 'build');
+
+function mtime(p) {
+  try { return fs.statSync(p).mtimeMs; } catch { return 0; }
+}
+
+function needsConfigure() {
+  const stamp = mtime(path.join(buildDir, 'config.gypi'));
+  if (!stamp || !fs.existsSync(path.join(buildDir, 'Makefile'))) return true;
+  return mtime(path.join(benchDir, 'binding.gyp')) > stamp;
+}
+
+function build({ force = false } = {}) {
+  const opts = { cwd: benchDir };
+  if ((force || needsConfigure()) && !runNodeGyp(['configure'], [], opts)) return false;
+  return runNodeGyp(['build'], ['--jobs', String(Math.max(1, os.cpus().length))], opts);
+}
+
+const args = process.argv.slice(2);
+if (!build({ force: args.includes('--force') })) {
+  console.error('bench: building the benchmark addon failed');
+  process.exitCode = 1;
+} else if (!args.includes('--build-only')) {
+  const r = spawnSync(process.execPath, ['--expose-gc', path.join(benchDir, 'run.js'), ...args.filter((a) => a !== '--force')], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  process.exitCode = r.status === null ? 1 : r.status;
+}
