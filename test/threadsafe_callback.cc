@@ -19,6 +19,13 @@ using napix_test::counters;
 using napix_test::int_arg;
 using napix_test::state;
 
+// The contract: a queued typed call costs its stored arguments plus at most 8 bytes.
+static_assert(sizeof(TypedThreadSafeCallback<void(int)>::Call) == sizeof(int) + 8, "void(int): 12 bytes");
+static_assert(sizeof(TypedThreadSafeCallback<void(double, int)>::Call) <= sizeof(std::tuple<double, int>) + 8,
+              "void(double, int): arguments + 8 bytes");
+static_assert(sizeof(TypedThreadSafeCallback<void(std::string)>::Call) <= sizeof(std::tuple<std::string>) + 8,
+              "void(std::string): arguments + 8 bytes");
+
 CallbackOptions options_arg(const Napi::CallbackInfo& info, size_t i) {
   CallbackOptions o;
   if (info.Length() > i && info[i].IsObject()) {
