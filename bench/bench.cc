@@ -374,6 +374,12 @@ Napi::Value Memory(const Napi::CallbackInfo& info) {
   return begin_run(std::move(run));
 }
 
+}  // namespace
+
+void init_promise_bench(Napi::Env env, Napi::Object exports);  // promise.cc
+
+namespace {
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto def = [&](const char* name, Napi::Function::Callback cb) {
     exports.Set(name, Napi::Function::New(env, cb, name));
@@ -395,6 +401,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   def("memNapixArgs", Memory<NapixArgs>);
   def("memNapixClosure", Memory<NapixClosure>);
   def("memNapixTyped", Memory<NapixTyped>);
+  init_promise_bench(env, exports);
   return exports;
 }
 

@@ -2,7 +2,7 @@
 // Runs the napix benchmarks (build first: `npm run bench` does both). See bench/README.md.
 //   --quick      N = 200,000, fewer repetitions (under a minute)
 //   --reps=K     repetitions of every throughput scenario (default 5; 3 with --quick)
-//   --only=tput,rt,mem   run some of the three parts
+//   --only=tput,rt,mem,promise   run some of the parts
 //   --out=FILE   where the JSON goes (default bench/results/latest.json)
 const fs = require('fs');
 const os = require('os');
@@ -26,7 +26,7 @@ const config = {
   memCalls: 1000000,
   memReps: quick ? 1 : 3,
 };
-const only = (opt('only') || 'tput,rt,mem').split(',');
+const only = (opt('only') || 'tput,rt,mem,promise').split(',');
 const outFile = path.resolve(opt('out') || path.join(__dirname, 'results', 'latest.json'));
 
 // The JS target: one integer argument, a sum, and done() on the N-th call (end-to-end timing).
@@ -222,6 +222,43 @@ async function memory() {
   return rows;
 }
 
+// Promises (issue 4): create + resolve on the JS thread, and settling from a native thread.
+async function promises() {
+  const n = quick ? 200000 : 1000000;
+  const nCross = quick ? 20000 : 100000;
+  const reps = config.reps;
+  const createDesigns = [['raw', 'raw napi_create_promise + napi_resolve_deferred'], ['naa', 'node-addon-api Promise::Deferred'], ['napix', 'napix promise() + Deferred::resolve']];
+  const crossDesigns = [['raw', 'raw tsfn call per settlement'], ['napix', 'napix Channel::settle_with']];
+  const create = Object.fromEntries(createDesigns.map(([k]) => [k, []]));
+  const cross = Object.fromEntries(crossDesigns.map(([k]) => [k, []]));
+  for (let r = 0; r < reps; r++) {
+    const order = createDesigns.map(([k]) => k);
+    for (let i = 0; i < r % order.length; i++) order.push(order.shift());
+    for (const k of order) { gc(); await settle(); create[k].push(addon.promiseCreate(k, n)); }
+    for (const k of (r % 2 ? ['napix', 'raw'] : ['raw', 'napix'])) { gc(); await settle(); cross[k].push(await addon.promiseCross(k, nCross)); }
+  }
+  const rows = [];
+  const out = { create: [], cross: [] };
+  const rawCreate = median(create.raw);
+  for (const [k, label] of createDesigns) {
+    const ns = median(create[k]) / n;
+    out.create.push({ design: k, label, nsPerPromise: ns, vsRaw: median(create[k]) / rawCreate, samplesNs: create[k] });
+    rows.push([label, fmt(ns, 1), fmt(median(create[k]) / rawCreate)]);
+  }
+  console.log(`\nPromises: ${n.toLocaleString('en')} x create + resolve on the JS thread (median of ${reps})`);
+  console.log(table(['design', 'ns per promise', 'time vs raw'], rows));
+  const rawCross = median(cross.raw);
+  const rows2 = [];
+  for (const [k, label] of crossDesigns) {
+    const ms = median(cross[k]) / 1e6;
+    out.cross.push({ design: k, label, ms, speedupVsRaw: rawCross / median(cross[k]), samplesNs: cross[k] });
+    rows2.push([label, fmt(ms, 1), fmt(rawCross / median(cross[k]))]);
+  }
+  console.log(`\nPromises settled from a native thread: ${nCross.toLocaleString('en')} (median of ${reps})`);
+  console.log(table(['design', 'ms', 'speed vs raw'], rows2));
+  return out;
+}
+
 function targets(res) {
   const out = [];
   const add = (name, value, limit, met, unit = 'x') => out.push({ name, value, limit, met, unit });
@@ -249,6 +286,12 @@ function targets(res) {
     add('memory napix call(i) <= 40 B', m('napixArgs'), 40, m('napixArgs') <= 40, ' B');
     add('memory napix typed void(int) <= 16 B', m('napixTyped'), 16, m('napixTyped') <= 16, ' B');
   }
+  if (res.promises) {
+    const c = res.promises.create.find((x) => x.design === 'napix').vsRaw;
+    add('promise() + resolve time vs raw <= 1.10x', c, 1.1, c <= 1.1);
+    const x = res.promises.cross.find((y) => y.design === 'napix').speedupVsRaw;
+    add('settle_with from a thread vs raw tsfn per settlement >= 2x faster', x, 2, x >= 2);
+  }
   console.log('\nTargets');
   console.log(table(['target', 'measured', 'met'], out.map((t) => [t.name, `${fmt(t.value)}${t.unit}`, t.met ? 'yes' : 'NO'])));
   return out;
@@ -274,6 +317,7 @@ async function main() {
   await part('tput', 'throughput', throughput);
   await part('rt', 'roundTrip', roundTrip);
   await part('mem', 'memory', memory);
+  await part('promise', 'promises', promises);
   res.targets = targets(res);
   const seconds = (Date.now() - t0) / 1e3;
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
