@@ -64,11 +64,16 @@ void raw_settle(napi_env env, napi_value, void* context, void* data) {
   run->settled_one(Napi::Env(env));
 }
 
+// Kept alive until the next run, so closures may hold a plain pointer like raw's tsfn context
+// (a shared_ptr per closure would add an atomic bounced between the two threads to napix only).
+std::shared_ptr<CrossRun> g_cross;
+
 Napi::Value PromiseCross(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string design = info[0].As<Napi::String>().Utf8Value();
   int n = info[1].As<Napi::Number>().Int32Value();
   auto run = std::make_shared<CrossRun>(env);
+  g_cross = run;
   run->remaining = n;
   Napi::Promise result = run->done.Promise();
   if (design == "raw") {
@@ -97,10 +102,11 @@ Napi::Value PromiseCross(const Napi::CallbackInfo& info) {
     }
     napix::Channel channel(env);
     run->start = now();
-    std::thread([channel, ds, run] {
+    CrossRun* r = run.get();
+    std::thread([channel, ds, r] {
       for (napix::Deferred& d : *ds) {
-        channel.settle_with(std::move(d), [run](Napi::Env env) {
-          run->settled_one(env);
+        channel.settle_with(std::move(d), [r](Napi::Env env) {
+          r->settled_one(env);
           return 1.0;
         });
       }

@@ -3,6 +3,7 @@
 // to_future: a native thread waiting on a JS promise (Neon's JsPromise RFC).
 #pragma once
 
+#include <cstdint>
 #include <future>
 #include <memory>
 #include <string>
@@ -37,7 +38,7 @@ class Deferred {
   /// An empty Deferred (`settled()` is true). Thread: any.
   Deferred() noexcept = default;
   Deferred(Deferred&& other) noexcept
-      : deferred_(std::exchange(other.deferred_, nullptr)), entry_(std::move(other.entry_)) {}
+      : deferred_(std::exchange(other.deferred_, nullptr)), env_(other.env_), env_id_(other.env_id_) {}
   Deferred& operator=(Deferred&& other) noexcept;
   Deferred(const Deferred&) = delete;
   Deferred& operator=(const Deferred&) = delete;
@@ -68,15 +69,19 @@ class Deferred {
 
  private:
   friend std::pair<Deferred, Napi::Promise> promise(Napi::Env env);
-  Deferred(napi_deferred d, std::shared_ptr<detail::EnvEntry> entry) noexcept
-      : deferred_(d), entry_(std::move(entry)) {}
+  Deferred(napi_deferred d, napi_env env, std::uint64_t env_id) noexcept
+      : deferred_(d), env_(env), env_id_(env_id) {}
 
   napi_deferred take(const char* what);
+  void check_thread() const;
   void conclude(napi_value value, bool resolved, const char* what);
   void drop() noexcept;
 
+  // No shared ownership (no atomics on the hot path): the environment is named by address and
+  // a process-unique id, looked up in napix's registry only when dropped off its thread.
   napi_deferred deferred_ = nullptr;
-  std::shared_ptr<detail::EnvEntry> entry_;
+  napi_env env_ = nullptr;
+  std::uint64_t env_id_ = 0;
 };
 
 /// A future that completes when `thenable` settles: its value converted by `from_js<R>`, a
@@ -124,40 +129,42 @@ inline std::pair<Deferred, Napi::Promise> promise(Napi::Env env) {
     NAPI_THROW_IF_FAILED(env, s, (std::pair<Deferred, Napi::Promise>()));
     return {};
   }
-  return {Deferred(d, detail::env_entry(env)), Napi::Promise(env, p)};
+  return {Deferred(d, env, detail::env_entry(env)->id()), Napi::Promise(env, p)};
 }
 
 inline Deferred& Deferred::operator=(Deferred&& other) noexcept {
   if (this != &other) {
     drop();
     deferred_ = std::exchange(other.deferred_, nullptr);
-    entry_ = std::move(other.entry_);
+    env_ = other.env_;
+    env_id_ = other.env_id_;
   }
   return *this;
 }
 
-inline napi_deferred Deferred::take(const char* what) {
-  if (deferred_ == nullptr) {
-    detail::misuse(what);
-  }
-  if (!entry_->on_js_thread()) {
+inline void Deferred::check_thread() const {
+  if (!detail::on_js_thread_of(env_, env_id_)) {
     detail::misuse("napix::Deferred settled off its JavaScript thread; use Channel::settle_with");
   }
+}
+
+inline napi_deferred Deferred::take(const char* what) {
+  if (deferred_ == nullptr) detail::misuse(what);
+  check_thread();
   return std::exchange(deferred_, nullptr);
 }
 
 inline void Deferred::conclude(napi_value value, bool resolved, const char* what) {
   napi_deferred d = take(what);
-  napi_env env = entry_->env();
-  napi_status s = resolved ? napi_resolve_deferred(env, d, value) : napi_reject_deferred(env, d, value);
-  entry_.reset();
-  NAPI_THROW_IF_FAILED_VOID(env, s);
+  napi_status s = resolved ? napi_resolve_deferred(env_, d, value) : napi_reject_deferred(env_, d, value);
+  NAPI_THROW_IF_FAILED_VOID(env_, s);
 }
 
 template <class T>
 void Deferred::resolve(T&& value) {
   if (deferred_ == nullptr) detail::misuse("napix::Deferred settled twice (resolve on a settled Deferred)");
-  napi_value v = napix::to_js(Napi::Env(entry_->env()), std::forward<T>(value));
+  check_thread();
+  napi_value v = napix::to_js(Napi::Env(env_), std::forward<T>(value));
   if (v == nullptr) return;  // exceptions off: the conversion left its JS exception pending
   conclude(v, true, "napix::Deferred settled twice (resolve on a settled Deferred)");
 }
@@ -165,14 +172,15 @@ void Deferred::resolve(T&& value) {
 inline void Deferred::resolve() {
   if (deferred_ == nullptr) detail::misuse("napix::Deferred settled twice (resolve on a settled Deferred)");
   napi_value undefined;
-  napi_get_undefined(entry_->env(), &undefined);
+  napi_get_undefined(env_, &undefined);
   conclude(undefined, true, "napix::Deferred settled twice (resolve on a settled Deferred)");
 }
 
 template <class T>
 void Deferred::reject(T&& value) {
   if (deferred_ == nullptr) detail::misuse("napix::Deferred settled twice (reject on a settled Deferred)");
-  napi_value v = detail::rejection_value(entry_->env(), std::forward<T>(value));
+  check_thread();
+  napi_value v = detail::rejection_value(env_, std::forward<T>(value));
   if (v == nullptr) return;
   conclude(v, false, "napix::Deferred settled twice (reject on a settled Deferred)");
 }
@@ -180,10 +188,8 @@ void Deferred::reject(T&& value) {
 template <class F>
 void Deferred::settle_with(F&& f) {
   if (deferred_ == nullptr) detail::misuse("napix::Deferred settled twice (settle_with on a settled Deferred)");
-  if (!entry_->on_js_thread()) {
-    detail::misuse("napix::Deferred settled off its JavaScript thread; use Channel::settle_with");
-  }
-  napi_env env = entry_->env();
+  check_thread();
+  napi_env env = env_;
   Napi::Env e(env);
   using R = std::invoke_result_t<F&, Napi::Env>;
   // What f produced, as a JS value, or the JS error to reject with.
@@ -242,9 +248,8 @@ void Deferred::settle_with(F&& f) {
 inline void Deferred::drop() noexcept {
   if (deferred_ == nullptr) return;
   napi_deferred d = std::exchange(deferred_, nullptr);
-  std::shared_ptr<detail::EnvEntry> entry = std::move(entry_);
-  if (entry->on_js_thread()) {
-    napi_env env = entry->env();
+  napi_env env = env_;
+  if (detail::on_js_thread_of(env, env_id_)) {
     // During teardown JS can no longer run and Node cannot reject: nobody can observe the
     // promise any more (Node keeps the deferred's small handle; it has no API to free it).
     if (!detail::can_run_js(env)) return;
@@ -255,8 +260,10 @@ inline void Deferred::drop() noexcept {
     return;
   }
   // Another thread: reject on the JS thread through napix's internal Channel.
+  std::shared_ptr<detail::EnvEntry> entry = detail::find_env(env, env_id_);
+  if (!entry) return;  // the environment is gone
   std::optional<Channel> channel = entry->channel();
-  if (!channel) return;  // the environment is gone
+  if (!channel) return;
   channel->send([d](Napi::Env env) {
     napi_reject_deferred(env, d, detail::dropped_error(env));
   });

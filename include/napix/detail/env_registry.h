@@ -3,6 +3,8 @@
 // Env::SetInstanceData owns that single slot and belongs to the addon.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -19,9 +21,12 @@ namespace detail {
 /// native thread) keep it, and see `channel()` empty once the environment is gone.
 class EnvEntry {
  public:
-  EnvEntry(napi_env env, std::thread::id js_thread) : env_(env), js_thread_(js_thread) {}
+  EnvEntry(napi_env env, std::thread::id js_thread, std::uint64_t id)
+      : env_(env), js_thread_(js_thread), id_(id) {}
 
   napi_env env() const noexcept { return env_; }
+  /// Unique for the process's lifetime: a napi_env address may be reused by a later environment.
+  std::uint64_t id() const noexcept { return id_; }
   bool on_js_thread() const noexcept { return std::this_thread::get_id() == js_thread_; }
 
   /// napix's internal Channel to this environment (unref'ed: it never keeps the loop alive),
@@ -50,6 +55,7 @@ class EnvEntry {
  private:
   const napi_env env_;
   const std::thread::id js_thread_;
+  const std::uint64_t id_;
   std::mutex mutex_;
   std::optional<Channel> channel_;
   bool gone_ = false;
@@ -63,6 +69,7 @@ inline const std::shared_ptr<EnvEntry>& env_entry(napi_env env);
 struct EnvRegistry {
   std::mutex mutex;
   std::unordered_map<napi_env, std::shared_ptr<EnvEntry>> entries;
+  std::uint64_t next_id = 1;
 
   // Leaked on purpose: native threads may still run during process exit, after static
   // destructors (FINDINGS.md: main-thread process.exit() runs no teardown).
@@ -108,7 +115,7 @@ inline const std::shared_ptr<EnvEntry>& env_entry(napi_env env) {
     std::lock_guard<std::mutex> lock(r.mutex);
     auto& slot = r.entries[env];
     if (!slot) {
-      slot = std::make_shared<EnvEntry>(env, std::this_thread::get_id());
+      slot = std::make_shared<EnvEntry>(env, std::this_thread::get_id(), r.next_id++);
       napi_add_env_cleanup_hook(env, env_cleanup, env);
       created = true;
     }
@@ -119,6 +126,26 @@ inline const std::shared_ptr<EnvEntry>& env_entry(napi_env env) {
   cache.env = env;
   cache.entry = std::move(entry);
   return cache.entry;
+}
+
+/// Whether the calling thread is the JS thread of the environment (`env`, `id`): a compare with
+/// the thread-local cache in the common case. Thread: any.
+inline bool on_js_thread_of(napi_env env, std::uint64_t id) {
+  const EnvCache& cache = env_cache();
+  if (cache.env == env && cache.entry) return cache.entry->id() == id;
+  EnvRegistry& r = EnvRegistry::get();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  auto it = r.entries.find(env);
+  return it != r.entries.end() && it->second->id() == id && it->second->on_js_thread();
+}
+
+/// The live entry of the environment (`env`, `id`), or null once it is gone. Thread: any.
+inline std::shared_ptr<EnvEntry> find_env(napi_env env, std::uint64_t id) {
+  EnvRegistry& r = EnvRegistry::get();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  auto it = r.entries.find(env);
+  if (it == r.entries.end() || it->second->id() != id) return nullptr;
+  return it->second;
 }
 
 }  // namespace detail
