@@ -10,6 +10,7 @@
       'test/channel.cc',
       'test/threadsafe_callback.cc',
       'test/promise.cc',
+      'test/task.cc',
     ],
   },
   'target_defaults': {

@@ -9,3 +9,4 @@
 #include "napix/channel.h"
 #include "napix/threadsafe_callback.h"
 #include "napix/promise.h"
+#include "napix/task.h"

@@ -18,6 +18,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   init_channel(env, exports);
   init_threadsafe_callback(env, exports);
   init_promise(env, exports);
+  init_task(env, exports);
   return exports;
 }
 

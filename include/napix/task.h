@@ -1,0 +1,497 @@
+// napix/task.h — napix::task(): run C++ on the libuv threadpool and complete on the JS thread
+// (Neon's cx.task()), with promises, cancellation (TaskHandle, AbortSignal) and progress.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include "channel.h"
+#include "convert.h"
+#include "error.h"
+#include "promise.h"
+#include "detail/task_pool.h"
+#include "detail/unique_function.h"
+
+namespace napix {
+
+class TaskContext;
+class TaskHandle;
+template <class E>
+class TaskBuilder;
+
+/// The name, message and code of the Error a cancelled task's promise rejects with (Node's own).
+inline constexpr const char* kAbortErrorName = "AbortError";
+inline constexpr const char* kAbortErrorMessage = "The operation was aborted";
+inline constexpr const char* kAbortErrorCode = "ABORT_ERR";
+
+namespace detail {
+
+/// One task: its state across threads, its Channel back to the JS thread, and (JS thread only)
+/// its promise and JS references.
+class TaskCore : public PoolJob, public std::enable_shared_from_this<TaskCore> {
+ public:
+  enum : int { kQueued, kRunning, kFinished, kSkipped };
+
+  explicit TaskCore(napi_env e) : env(e) {}
+  ~TaskCore() override = default;  // unreleased napi_refs (teardown) are freed by the env
+
+  void run() override;
+  bool cancelled() const noexcept {
+    if (cancel_requested.load(std::memory_order_acquire)) return true;
+    if (!pool) return false;
+    if (pool->closing()) return true;
+    pool->probe();  // rate-limited: learn of a Worker's teardown while this task runs
+    return false;
+  }
+  /// Marks the task settled and lets go of its JS references. Thread: JS thread only.
+  void finish_js();
+  /// Cancels: a queued task never runs, a running one sees cancelled(); the promise (if any)
+  /// rejects with `reason` (null: an AbortError). No effect once settled. Thread: JS thread only.
+  void cancel_js(napi_value reason);
+
+  // Shared across threads (set before the task is queued, then read-only, except the atomics).
+  std::atomic<int> state{kQueued};
+  std::atomic<bool> cancel_requested{false};
+  std::shared_ptr<TaskPool> pool;
+  std::optional<Channel> channel;
+  UniqueFunction<void(TaskContext&)> body;  // pool thread
+  bool has_progress = false;
+
+  // JS thread only.
+  const napi_env env;
+  bool settled = false;
+  bool has_promise = false;
+  Deferred deferred;
+  napi_ref progress_fn = nullptr;
+  napi_ref signal = nullptr;
+  napi_ref listener = nullptr;
+};
+
+inline Napi::Value abort_error(napi_env env) {
+  return to_js_error(Napi::Env(env), Error(kAbortErrorName, kAbortErrorMessage, kAbortErrorCode))
+      .Value();
+}
+
+/// How `execute` ended: its value (monostate for void) or the error it threw.
+template <class O>
+struct ExecResult {
+  using Stored = std::conditional_t<std::is_void_v<O>, std::monostate, O>;
+  std::optional<Stored> value;
+  Error error;
+};
+
+template <class E>
+constexpr bool takes_context_v = std::is_invocable_v<E&, TaskContext&>;
+
+template <class E, bool = takes_context_v<E>>
+struct ExecOutput {
+  using type = std::invoke_result_t<E&, TaskContext&>;
+};
+template <class E>
+struct ExecOutput<E, false> {
+  static_assert(std::is_invocable_v<E&>,
+                "napix::task: execute must be callable as O() or O(napix::TaskContext&)");
+  using type = std::invoke_result_t<E&>;
+};
+
+template <class O>
+struct ResultValue {
+  using type = O;
+};
+template <class T>
+struct ResultValue<Result<T>> {
+  using type = T;
+};
+
+template <class O, class E>
+ExecResult<O> run_execute(E& execute, TaskContext& ctx) {
+  ExecResult<O> r;
+  auto call = [&]() -> O {
+    if constexpr (takes_context_v<E>) {
+      return execute(ctx);
+    } else {
+      (void)ctx;
+      return execute();
+    }
+  };
+  NAPIX_TRY {
+    if constexpr (std::is_void_v<O>) {
+      call();
+      r.value.emplace();
+    } else {
+      r.value.emplace(call());
+    }
+  }
+  NAPIX_CATCH(const JsError& e) {
+#if NAPIX_EXCEPTIONS
+    r.error = e.to_error();
+#endif
+  }
+  NAPIX_CATCH(const std::exception& e) {
+#if NAPIX_EXCEPTIONS
+    r.error = Error(e.what());
+#endif
+  }
+  NAPIX_CATCH(...) {
+#if NAPIX_EXCEPTIONS
+    r.error = Error("napix: unknown C++ exception in a task's execute");
+#endif
+  }
+  return r;
+}
+
+}  // namespace detail
+
+/// What `execute` gets when it takes an argument: whether it should stop, and a way to report
+/// progress. Thread: the pool thread running `execute` (valid only during that call).
+class TaskContext {
+ public:
+  /// True once the task was cancelled (TaskHandle::cancel, its AbortSignal) or its environment
+  /// began tearing down. Thread: any.
+  bool cancelled() const noexcept { return core_->cancelled(); }
+
+  /// Sends `value` to the `on_progress` function: it is called with `to_js(value)` on the JS
+  /// thread, every value, in order, all before the task completes. Without `on_progress`, or
+  /// once the task is settled (cancelled), values are dropped. Thread: the execute thread.
+  template <class T>
+  void progress(T value);
+
+ private:
+  friend class detail::TaskCore;
+  template <class E>
+  friend class TaskBuilder;
+  explicit TaskContext(detail::TaskCore* core) noexcept : core_(core) {}
+  detail::TaskCore* core_;
+};
+
+/// Cancels one task. Copyable; does not keep the task alive. Thread: JS thread only.
+class TaskHandle {
+ public:
+  TaskHandle() = default;
+
+  /// A task not yet started never runs; a running one sees `ctx.cancelled()`; either way its
+  /// promise rejects at once with an Error named "AbortError" (code "ABORT_ERR"). No effect on a
+  /// settled task. Thread: JS thread only.
+  void cancel() const {
+    if (std::shared_ptr<detail::TaskCore> core = core_.lock()) core->cancel_js(nullptr);
+  }
+
+  /// True until the task settled (or was cancelled). Thread: JS thread only.
+  bool pending() const {
+    std::shared_ptr<detail::TaskCore> core = core_.lock();
+    return core && !core->settled;
+  }
+
+ private:
+  template <class E>
+  friend class TaskBuilder;
+  explicit TaskHandle(std::weak_ptr<detail::TaskCore> core) : core_(std::move(core)) {}
+  std::weak_ptr<detail::TaskCore> core_;
+};
+
+/// Configures and starts a task; made by `napix::task()`. Options return the builder; one of
+/// `and_then`, `promise`, `cancellable_promise` starts the task (once). Thread: JS thread only.
+template <class E>
+class TaskBuilder {
+ public:
+  /// What `execute` returns.
+  using Output = typename detail::ExecOutput<E>::type;
+  /// What a promise settles with: Output, or T for a `Result<T>`.
+  using Value = typename detail::ResultValue<Output>::type;
+
+  TaskBuilder(Napi::Env env, E execute) : env_(env), execute_(std::move(execute)) {}
+
+  /// The async resource name async_hooks and diagnostics see (default "napix:task").
+  TaskBuilder& name(std::string n) & {
+    name_ = std::move(n);
+    return *this;
+  }
+  TaskBuilder&& name(std::string n) && { return std::move(name(std::move(n))); }
+
+  /// A JS AbortSignal: aborting it has the effect of `TaskHandle::cancel()`, and the promise
+  /// rejects with `signal.reason` (an AbortError when it has none). Already aborted: the task is
+  /// never queued and the promise rejects at once.
+  TaskBuilder& signal(Napi::Value abort_signal) & {
+    signal_ = abort_signal;
+    return *this;
+  }
+  TaskBuilder&& signal(Napi::Value abort_signal) && { return std::move(signal(abort_signal)); }
+
+  /// `fn(to_js(value))` on the JS thread for every `ctx.progress(value)`.
+  TaskBuilder& on_progress(Napi::Function fn) & {
+    progress_ = fn;
+    return *this;
+  }
+  TaskBuilder&& on_progress(Napi::Function fn) && { return std::move(on_progress(fn)); }
+
+  /// Starts the task; `complete(env, Output&&)` (`complete(env)` for void) runs on the JS thread
+  /// with the result. A C++ exception escaping execute or complete, or a JS exception left by
+  /// complete, becomes the process's `uncaughtException`.
+  template <class C>
+  void and_then(C complete);
+
+  /// Starts the task; the promise settles with `complete(env, Value&&)`'s result (converted by
+  /// `to_js`), or rejects with what execute or complete throws, or an error Result.
+  template <class C>
+  Napi::Promise promise(C complete) {
+    return launch_promise(std::move(complete)).second;
+  }
+  /// As `promise(complete)`, resolving with `to_js(value)` (`undefined` for void).
+  Napi::Promise promise() { return launch_promise(identity()).second; }
+
+  /// As `promise`, with a handle that cancels the task.
+  template <class C>
+  std::pair<TaskHandle, Napi::Promise> cancellable_promise(C complete) {
+    auto [core, p] = launch_promise(std::move(complete));
+    return {TaskHandle(core), p};
+  }
+  std::pair<TaskHandle, Napi::Promise> cancellable_promise() {
+    return cancellable_promise(identity());
+  }
+
+ private:
+  using Exec = detail::ExecResult<Output>;
+
+  static auto identity() {
+    if constexpr (std::is_void_v<Value>) {
+      return [](Napi::Env) {};
+    } else {
+      return [](Napi::Env, Value&& v) -> Value { return std::move(v); };
+    }
+  }
+
+  template <class C>
+  std::pair<std::shared_ptr<detail::TaskCore>, Napi::Promise> launch_promise(C complete);
+  // Starts the task; `finish(env, Exec&&, TaskCore&)` runs on the JS thread when it completes.
+  template <class Finish>
+  void launch(const std::shared_ptr<detail::TaskCore>& core, Finish finish);
+  bool watch_signal(const std::shared_ptr<detail::TaskCore>& core);
+
+  Napi::Env env_;
+  E execute_;
+  std::string name_ = "napix:task";
+  Napi::Value signal_;
+  Napi::Function progress_;
+};
+
+/// A task running `execute` (`O()` or `O(TaskContext&)`) on the libuv threadpool; start it with
+/// `and_then`, `promise` or `cancellable_promise`. Thread: JS thread only.
+template <class E>
+TaskBuilder<std::decay_t<E>> task(Napi::Env env, E&& execute) {
+  return TaskBuilder<std::decay_t<E>>(env, std::forward<E>(execute));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Definitions
+
+namespace detail {
+
+inline void TaskCore::run() {
+  int expected = kQueued;
+  if (!state.compare_exchange_strong(expected, kRunning, std::memory_order_acq_rel) ||
+      cancel_requested.load(std::memory_order_acquire) || pool->closing()) {
+    state.store(kSkipped, std::memory_order_release);
+    // `complete` (inside body) may hold JS references: destroy it on the JS thread.
+    if (channel) channel->send([b = std::move(body)](Napi::Env) {});
+    body = nullptr;
+    return;
+  }
+  TaskContext ctx(this);
+  body(ctx);
+  body = nullptr;
+  state.store(kFinished, std::memory_order_release);
+}
+
+inline void TaskCore::finish_js() {
+  settled = true;
+  if (signal != nullptr && listener != nullptr) {
+    napi_value s = nullptr, l = nullptr, remove = nullptr, type = nullptr, ignored = nullptr;
+    napi_get_reference_value(env, signal, &s);
+    napi_get_reference_value(env, listener, &l);
+    if (s != nullptr && l != nullptr &&
+        napi_get_named_property(env, s, "removeEventListener", &remove) == napi_ok &&
+        napi_create_string_utf8(env, "abort", NAPI_AUTO_LENGTH, &type) == napi_ok) {
+      napi_value argv[2] = {type, l};
+      napi_call_function(env, s, remove, 2, argv, &ignored);
+    }
+    bool pending = false;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+      napi_get_and_clear_last_exception(env, &ignored);
+    }
+  }
+  for (napi_ref* ref : {&progress_fn, &signal, &listener}) {
+    if (*ref != nullptr) napi_delete_reference(env, *ref);
+    *ref = nullptr;
+  }
+  if (channel) channel->unref();  // nothing more to deliver: never keep the loop alive for it
+}
+
+inline void TaskCore::cancel_js(napi_value reason) {
+  if (settled) return;
+  cancel_requested.store(true, std::memory_order_release);
+  int expected = kQueued;
+  state.compare_exchange_strong(expected, kSkipped, std::memory_order_acq_rel);
+  finish_js();
+  if (has_promise) {
+    deferred.reject(reason != nullptr ? Napi::Value(env, reason) : abort_error(env));
+  }
+}
+
+}  // namespace detail
+
+template <class T>
+void TaskContext::progress(T value) {
+  if (!core_->has_progress) return;
+  core_->channel->send([core = core_->shared_from_this(), v = std::move(value)](Napi::Env env) mutable {
+    if (core->settled || core->progress_fn == nullptr) return;
+    napi_value fn = nullptr;
+    napi_get_reference_value(env, core->progress_fn, &fn);
+    Napi::Value arg = napix::to_js(env, std::move(v));
+    if (arg.IsEmpty() || fn == nullptr) return;  // exceptions off: a failed conversion is pending
+    Napi::Function(env, fn).Call({arg});
+  });
+}
+
+template <class E>
+bool TaskBuilder<E>::watch_signal(const std::shared_ptr<detail::TaskCore>& core) {
+  napi_env env = env_;
+  if (signal_.IsEmpty() || signal_.IsUndefined() || signal_.IsNull()) return true;
+  napi_value s = signal_;
+  napi_value add = nullptr, aborted = nullptr, reason = nullptr;
+  napi_valuetype t = napi_undefined;
+  bool is_aborted = false;
+  if (napi_typeof(env, s, &t) != napi_ok || t != napi_object ||
+      napi_get_named_property(env, s, "addEventListener", &add) != napi_ok ||
+      napi_typeof(env, add, &t) != napi_ok || t != napi_function ||
+      napi_get_named_property(env, s, "aborted", &aborted) != napi_ok ||
+      napi_get_value_bool(env, aborted, &is_aborted) != napi_ok) {
+    napi_value ignored;
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) napi_get_and_clear_last_exception(env, &ignored);
+    core->finish_js();
+    if (core->has_promise) {
+      core->deferred.reject(Error::type_error("napix::task: .signal() needs an AbortSignal"));
+    }
+    return false;
+  }
+  if (is_aborted) {  // rejects at once, never queued
+    napi_valuetype rt = napi_undefined;
+    if (napi_get_named_property(env, s, "reason", &reason) != napi_ok ||
+        napi_typeof(env, reason, &rt) != napi_ok || rt == napi_undefined) {
+      reason = nullptr;
+    }
+    core->cancel_js(reason);
+    return false;
+  }
+  std::weak_ptr<detail::TaskCore> weak = core;
+  Napi::Function listener = Napi::Function::New(
+      env_,
+      [weak](const Napi::CallbackInfo& info) -> Napi::Value {
+        std::shared_ptr<detail::TaskCore> c = weak.lock();
+        if (!c || c->settled || c->signal == nullptr) return info.Env().Undefined();
+        napi_env e = info.Env();
+        napi_value sig = nullptr, why = nullptr;
+        napi_valuetype wt = napi_undefined;
+        napi_get_reference_value(e, c->signal, &sig);
+        if (sig == nullptr || napi_get_named_property(e, sig, "reason", &why) != napi_ok ||
+            napi_typeof(e, why, &wt) != napi_ok || wt == napi_undefined) {
+          why = nullptr;
+        }
+        c->cancel_js(why);
+        return info.Env().Undefined();
+      },
+      "napixTaskAbort");
+  napi_value type = nullptr, ignored = nullptr;
+  napi_create_string_utf8(env, "abort", NAPI_AUTO_LENGTH, &type);
+  napi_value argv[2] = {type, listener};
+  if (napi_call_function(env, s, add, 2, argv, &ignored) != napi_ok) {
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) napi_get_and_clear_last_exception(env, &ignored);
+  }
+  napi_create_reference(env, s, 1, &core->signal);
+  napi_create_reference(env, listener, 1, &core->listener);
+  return true;
+}
+
+template <class E>
+template <class Finish>
+void TaskBuilder<E>::launch(const std::shared_ptr<detail::TaskCore>& core, Finish finish) {
+  if (!watch_signal(core)) return;
+  if (!progress_.IsEmpty()) {
+    napi_create_reference(env_, progress_, 1, &core->progress_fn);
+    core->has_progress = true;
+  }
+  ChannelOptions options;
+  options.name = name_;
+  core->channel.emplace(env_, options);
+  core->pool = detail::TaskPool::of(env_);
+  core->body = [execute = std::move(execute_), finish = std::move(finish)](TaskContext& ctx) mutable {
+    Exec r = detail::run_execute<Output>(execute, ctx);
+    detail::TaskCore* c = ctx.core_;
+    // The completion follows every progress value through the same FIFO channel.
+    c->channel->send([core = c->shared_from_this(), r = std::move(r),
+                      finish = std::move(finish)](Napi::Env env) mutable {
+      if (core->settled) return;  // cancelled: the promise already rejected
+      core->finish_js();
+      finish(env, std::move(r), *core);
+    });
+  };
+  std::shared_ptr<detail::PoolJob> job = core;
+  if (!core->pool->submit(job)) core->finish_js();  // the environment is closing
+}
+
+template <class E>
+template <class C>
+void TaskBuilder<E>::and_then(C complete) {
+  auto core = std::make_shared<detail::TaskCore>(env_);
+  launch(core, [complete = std::move(complete)](Napi::Env env, Exec&& r, detail::TaskCore&) mutable {
+    if (!r.value) {
+      throw_js(env, r.error);  // becomes uncaughtException (the channel raises it)
+      return;
+    }
+    if constexpr (std::is_void_v<Output>) {
+      complete(env);
+    } else {
+      complete(env, std::move(*r.value));
+    }
+  });
+}
+
+template <class E>
+template <class C>
+std::pair<std::shared_ptr<detail::TaskCore>, Napi::Promise> TaskBuilder<E>::launch_promise(C complete) {
+  auto core = std::make_shared<detail::TaskCore>(env_);
+  auto [d, p] = napix::promise(env_);
+  core->deferred = std::move(d);
+  core->has_promise = true;
+  launch(core, [complete = std::move(complete)](Napi::Env, Exec&& r, detail::TaskCore& c) mutable {
+    if (!r.value) {
+      c.deferred.reject(r.error);
+      return;
+    }
+    if constexpr (is_result_v<Output>) {
+      Output& out = *r.value;
+      if (!out) {
+        c.deferred.reject(out.error());
+      } else if constexpr (std::is_void_v<Value>) {
+        c.deferred.settle_with([&](Napi::Env e) { return complete(e); });
+      } else {
+        c.deferred.settle_with([&](Napi::Env e) { return complete(e, std::move(out).value()); });
+      }
+    } else if constexpr (std::is_void_v<Output>) {
+      c.deferred.settle_with([&](Napi::Env e) { return complete(e); });
+    } else {
+      c.deferred.settle_with([&](Napi::Env e) { return complete(e, std::move(*r.value)); });
+    }
+  });
+  return {core, p};
+}
+
+}  // namespace napix

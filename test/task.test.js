@@ -1,0 +1,244 @@
+'use strict';
+const assert = require('node:assert/strict');
+const { AsyncLocalStorage } = require('node:async_hooks');
+const { getEventListeners } = require('node:events');
+const addon = require('./addon');
+const { until, runFixture } = require('./helpers');
+
+const { task } = addon;
+const poolSize = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+const isAbort = (e) => e instanceof Error && e.name === 'AbortError' && e.code === 'ABORT_ERR' &&
+  e.message === 'The operation was aborted';
+
+// Occupies every pool thread with a task blocked on the latch; resolves once all started.
+async function fillPool() {
+  const blockers = [];
+  for (let i = 0; i < poolSize; i++) blockers.push(task.blocker());
+  await until(() => task.counts().started === poolSize, 10000, 'blockers started');
+  return blockers;
+}
+
+describe(`task [${addon.variant}]`, () => {
+  beforeEach(() => task.reset());
+  afterEach(() => { task.release(); addon.joinThreads(); });
+
+  describe('results', () => {
+    it('promise() converts the value with to_js; void resolves undefined', async () => {
+      assert.equal(await task.value('int', 21), 42);
+      assert.equal(await task.value('string', 5), 's5');
+      assert.deepEqual(await task.value('vector', 3), [3, 4]);
+      assert.equal(await task.value('void'), undefined);
+      assert.equal(task.counts().executed, 1);
+      assert.equal(await task.value('ctx', 8), 8);
+    });
+    it('promise(complete) settles with what complete returns', async () => {
+      assert.equal(await task.value('complete', 3), 'got 3');
+      assert.equal(await task.value('void-complete'), 7);
+    });
+    it('move-only results are moved into complete', async () => {
+      assert.equal(await task.value('move-only', 41), 42);
+      assert.equal(await task.value('result-move-only', 4), 40);
+    });
+    it('a Result value resolves with its value', async () => {
+      assert.equal(await task.value('result-ok', 6), 6);
+      assert.equal(await task.value('result-void'), undefined);
+    });
+    it('cancellable_promise resolves like promise when not cancelled', async () => {
+      const [, p] = task.value('cancellable', 1);
+      assert.equal(await p, 101);
+      const [, q] = task.value('cancellable-complete', 9);
+      assert.equal(await q, 9);
+    });
+    it('and_then calls complete on the JS thread with the value (void, move-only, Result)', async () => {
+      const got = [];
+      task.andThen('int', 5, (v) => got.push(['int', v]));
+      task.andThen('void', 0, (...a) => got.push(['void', a.length]));
+      task.andThen('move-only', 7, (v) => got.push(['move-only', v]));
+      task.andThen('result', 2, (v) => got.push(['result', v]));
+      await until(() => got.length === 4);
+      got.sort((a, b) => a[0].localeCompare(b[0]));
+      assert.deepEqual(got, [['int', 15], ['move-only', 7], ['result', 'as a Result 2'], ['void', 0]]);
+    });
+  });
+
+  describe('failures', () => {
+    it('an error Result rejects with its name, message and code', async () => {
+      await assert.rejects(task.fail('result-error'), (e) => e instanceof RangeError && e.message === 'too big' && e.code === 'ERR_BIG');
+      await assert.rejects(task.fail('result-void-error'), (e) => e instanceof Error && e.message === 'plain failure' && e.code === undefined);
+      await assert.rejects(task.fail('complete-result-error'), { name: 'TypeError', message: 'complete said no' });
+      await assert.rejects(task.fail('complete-pending'), { message: 'left pending', code: 'ERR_LEFT' });
+    });
+    if (addon.exceptions) {
+      it('a C++ exception escaping execute or complete rejects with its message', async () => {
+        await assert.rejects(task.fail('throw'), (e) => e instanceof Error && e.message === 'execute failed');
+        await assert.rejects(task.fail('throw-void'), { message: 'void execute failed' });
+        await assert.rejects(task.fail('throw-js-error'), (e) => e instanceof TypeError && e.message === 'carried' && e.code === 'ERR_CARRIED');
+        await assert.rejects(task.fail('complete-throw'), { message: 'complete failed' });
+        await assert.rejects(task.fail('complete-js-throw'), (e) => e instanceof RangeError && e.message === 'complete js failed');
+      });
+    }
+    const uncaught = [['js-throw', /uncaught: TypeError: thrown by complete/]];
+    if (addon.exceptions) {
+      uncaught.push(['cpp-throw', /uncaught: Error: complete threw/], ['execute-throw', /uncaught: Error: execute threw/]);
+    }
+    for (const [kind, re] of uncaught) {
+      it(`and_then: ${kind} becomes an uncaughtException`, async () => {
+        const r = await runFixture('task_uncaught.js', [kind]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, re);
+        assert.equal(r.stdout.trim().split('\n').length, 1);
+      });
+    }
+  });
+
+  it('10,000 concurrent tasks each resolve exactly once with the right value', async () => {
+    const n = 10000;
+    const promises = task.many(n);
+    let settled = 0;
+    const values = await Promise.all(promises.map((p) => p.then((v) => { settled++; return v; })));
+    assert.equal(settled, n);
+    for (let i = 0; i < n; i++) assert.equal(values[i], i * 3);
+    assert.equal(task.counts().executed, n);
+  });
+
+  describe('cancellation', () => {
+    it('cancel() before start: the task never runs and the promise rejects with AbortError', async () => {
+      const blockers = await fillPool();
+      const [id, p] = task.counted();
+      const rejected = assert.rejects(p, isAbort);
+      task.cancel(id);
+      await rejected;  // at once, while the pool is still blocked
+      task.release();
+      assert.deepEqual(await Promise.all(blockers), blockers.map(() => 1));
+      assert.equal(await task.value('int', 1), 2);  // queued after the cancelled one: FIFO
+      assert.equal(task.counts().executed, 0);
+    });
+    it('cancel() while running: execute sees ctx.cancelled()', async () => {
+      const [id, p] = task.looper();
+      await until(() => task.counts().started === 1);
+      const rejected = assert.rejects(p, isAbort);
+      task.cancel(id);
+      await rejected;
+      await until(() => task.counts().observed === 1);
+    });
+    it('cancel() after settle has no effect', async () => {
+      const [id, p] = task.counted();
+      assert.equal(await p, 5);
+      task.cancel(id);
+      assert.equal(task.counts().executed, 1);
+    });
+  });
+
+  describe('AbortSignal', () => {
+    it('already aborted: rejects with signal.reason at once and never queues', async () => {
+      const ac = new AbortController();
+      ac.abort();
+      await assert.rejects(task.signalled(ac.signal), (e) => e === ac.signal.reason);
+      const mine = new Error('mine');
+      await assert.rejects(task.signalled(AbortSignal.abort(mine)), (e) => e === mine);
+      assert.equal(await task.value('int', 1), 2);
+      assert.equal(task.counts().executed, 0);
+    });
+    it('aborted while queued: never runs, rejects with the reason', async () => {
+      const blockers = await fillPool();
+      const ac = new AbortController();
+      const [, p] = task.counted(ac.signal);
+      assert.equal(getEventListeners(ac.signal, 'abort').length, 1);
+      const rejected = assert.rejects(p, (e) => e === 'why');
+      ac.abort('why');
+      await rejected;
+      assert.equal(getEventListeners(ac.signal, 'abort').length, 0);
+      task.release();
+      await Promise.all(blockers);
+      assert.equal(await task.value('int', 1), 2);
+      assert.equal(task.counts().executed, 0);
+    });
+    it('aborted while running: execute sees ctx.cancelled()', async () => {
+      const ac = new AbortController();
+      const [, p] = task.looper(ac.signal);
+      await until(() => task.counts().started === 1);
+      const rejected = assert.rejects(p, (e) => e === ac.signal.reason && e.name === 'AbortError');
+      ac.abort();
+      await rejected;
+      await until(() => task.counts().observed === 1);
+    });
+    it('aborted after settle: no effect, and the listener was removed', async () => {
+      const ac = new AbortController();
+      const p = task.signalled(ac.signal);
+      assert.equal(getEventListeners(ac.signal, 'abort').length, 1);
+      assert.equal(await p, 9);
+      assert.equal(getEventListeners(ac.signal, 'abort').length, 0);
+      ac.abort();
+      assert.equal(task.counts().executed, 1);
+    });
+    it('a value that is not an AbortSignal rejects with a TypeError', async () => {
+      await assert.rejects(task.signalled(42), { name: 'TypeError' });
+      assert.equal(task.counts().executed, 0);
+    });
+  });
+
+  describe('progress', () => {
+    it('every value, in order, all before the promise settles', async () => {
+      const seen = [];
+      const n = 5000;
+      const p = task.progress(n, (v) => seen.push(v));
+      const value = await p.then((v) => { assert.equal(seen.length, n); return v; });
+      assert.equal(value, n);
+      assert.deepEqual(seen, Array.from({ length: n }, (_, i) => i));
+    });
+    it('converts each value with to_js', async () => {
+      const seen = [];
+      assert.equal(await task.progress(3, (v) => seen.push(v), 'string'), 3);
+      assert.deepEqual(seen, ['p0', 'p1', 'p2']);
+    });
+    it('concurrent tasks keep their own order', async () => {
+      const seen = [[], [], [], []];
+      const ps = seen.map((s, k) => task.progress(500, (v) => s.push(v + k * 1000)));
+      await Promise.all(ps);
+      seen.forEach((s, k) => assert.deepEqual(s, Array.from({ length: 500 }, (_, i) => i + k * 1000)));
+    });
+  });
+
+  it('AsyncLocalStorage of the caller is seen in progress and complete', async () => {
+    const als = new AsyncLocalStorage();
+    let inProgress;
+    let inComplete;
+    let value;
+    als.run({ id: 'caller' }, () => task.als(() => { inProgress = als.getStore(); }, (v) => { inComplete = als.getStore(); value = v; }));
+    await until(() => value !== undefined);
+    assert.deepEqual(inProgress, { id: 'caller' });
+    assert.deepEqual(inComplete, { id: 'caller' });
+    assert.equal(value, 2);
+  });
+
+  it('worker.terminate() with 1,000 queued 20 ms tasks on the pool is not delayed by the queue', async () => {
+    const r = await runFixture('task_terminate.js', ['1000', '20'], { timeout: 30000 });
+    assert.equal(r.code, 0, r.stderr);
+    const { took, executed } = JSON.parse(r.stdout.trim().split('\n').pop());
+    // Raw napi_async_work would wait for all 1,000 (≈5 s on 4 threads).
+    assert.ok(took < 1500, `terminate took ${took} ms`);
+    assert.ok(executed < 1000, `${executed} tasks ran`);
+  });
+
+  it('worker.terminate() tells running tasks (ctx.cancelled()) and drops the queued ones', async () => {
+    const r = await runFixture('task_terminate_running.js', [String(poolSize), '100'], { timeout: 30000 });
+    assert.equal(r.code, 0, r.stderr);
+    const { took, executed, started, observed } = JSON.parse(r.stdout.trim().split('\n').pop());
+    assert.equal(started, poolSize);
+    assert.equal(observed, poolSize);  // every looper saw ctx.cancelled() (else terminate hangs)
+    assert.equal(executed, 0);  // the 100 queued behind them never ran
+    assert.ok(took < 1500, `terminate took ${took} ms`);
+  });
+
+  it('the doc/task.md examples behave as they say', async () => {
+    assert.equal(await task.fib(10), 55);
+    const seen = [];
+    assert.equal(await task.countTo(3000, (v) => seen.push(v), undefined), 3000);
+    assert.deepEqual(seen, [1000, 2000, 3000]);
+    await assert.rejects(task.countTo(3000, () => {}, AbortSignal.abort()), { name: 'AbortError' });
+    let sum;
+    task.checksum(new Uint8Array([1, 2, 250]), (s) => { sum = s; });
+    await until(() => sum !== undefined);
+    assert.equal(sum, 253);
+  });
+});
