@@ -11,26 +11,18 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
+const { option, Summary } = require('./lib/summary');
 const { build, addonPath, variants } = require('./build');
 
 const root = path.resolve(__dirname, '..');
 const argv = process.argv.slice(2);
-const opt = (name) => {
-  const a = argv.find((x) => x.startsWith(`--${name}=`));
-  return a ? a.slice(name.length + 3) : null;
-};
+const opt = (name) => option(name, argv);
 const majors = ['22', '24', '26'];
 const nodes = (opt('nodes') || ['system', ...majors].join(',')).split(',').filter(Boolean);
 const chosenVariants = opt('variant') ? [opt('variant')] : variants;
 
-const totals = { passed: 0, failed: 0, skipped: 0 };
-const lines = [];
-function record(suite, passed, failed, skipped = 0, note = '') {
-  totals.passed += passed;
-  totals.failed += failed;
-  totals.skipped += skipped;
-  lines.push(`  ${suite}: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}${note ? ` (${note})` : ''}`);
-}
+const summary = new Summary();
+const record = (...args) => summary.record(...args);
 
 // npm itself: the one running this script (npm run sets npm_execpath), else the running Node's.
 function npmCommand(args) {
@@ -138,10 +130,7 @@ function main() {
       }
     }
   }
-  console.log('\n=== matrix summary');
-  for (const l of lines) console.log(l);
-  console.log(`${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`);
-  process.exitCode = totals.failed ? 1 : 0;
+  summary.finish('matrix summary');
 }
 
 main();

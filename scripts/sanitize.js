@@ -15,6 +15,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
+const { option, Summary } = require('./lib/summary');
 const { runNodeGyp } = require('./lib/node-gyp');
 
 const root = path.resolve(__dirname, '..');
@@ -22,10 +23,7 @@ const scratchBase = path.join(root, '.cache', 'sanitize');
 const tree = path.join(scratchBase, 'tree');
 const reportDir = path.join(scratchBase, 'reports');
 const argv = process.argv.slice(2);
-const opt = (name) => {
-  const a = argv.find((x) => x.startsWith(`--${name}=`));
-  return a ? a.slice(name.length + 3) : null;
-};
+const opt = (name) => option(name, argv);
 const only = opt('only');
 const variants = opt('variant') ? [opt('variant')] : ['except', 'noexcept'];
 const jobs = String(Math.max(1, os.cpus().length));
@@ -35,14 +33,8 @@ const jobs = String(Math.max(1, os.cpus().length));
 const CXXFLAGS = '-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -g -Wno-maybe-uninitialized';
 const LDFLAGS = '-fsanitize=address,undefined';
 
-const totals = { passed: 0, failed: 0, skipped: 0 };
-const lines = [];
-function record(suite, passed, failed, skipped = 0, note = '') {
-  totals.passed += passed;
-  totals.failed += failed;
-  totals.skipped += skipped;
-  lines.push(`  ${suite}: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}${note ? ` (${note})` : ''}`);
-}
+const summary = new Summary();
+const record = (...args) => summary.record(...args);
 
 function run(cmd, args, opts = {}) {
   console.log(`$ ${cmd} ${args.join(' ')}`);
@@ -208,10 +200,7 @@ function main() {
     }
   }
   if (only !== 'js') runTsan();
-  console.log('\n=== sanitize summary');
-  for (const l of lines) console.log(l);
-  console.log(`${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`);
-  process.exitCode = totals.failed ? 1 : 0;
+  summary.finish('sanitize summary');
 }
 
 main();

@@ -8,24 +8,15 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
+const { option, Summary } = require('./lib/summary');
 const { build, addonPath, variants } = require('./build');
 
 const root = path.resolve(__dirname, '..');
 const argv = process.argv.slice(2);
-const opt = (name) => {
-  const a = argv.find((x) => x.startsWith(`--${name}=`));
-  return a ? a.slice(name.length + 3) : null;
-};
+const opt = (name) => option(name, argv);
 const only = opt('only');
-const totals = { passed: 0, failed: 0, skipped: 0 };
-const lines = [];
-
-function record(suite, passed, failed, skipped = 0, note = '') {
-  totals.passed += passed;
-  totals.failed += failed;
-  totals.skipped += skipped;
-  lines.push(`  ${suite}: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}${note ? ` (${note})` : ''}`);
-}
+const summary = new Summary();
+const record = (...args) => summary.record(...args);
 
 function runMocha(variant) {
   const statsFile = path.join(os.tmpdir(), `napix-mocha-${process.pid}-${variant}.json`);
@@ -103,10 +94,7 @@ function main() {
     }
   }
   if (only !== 'js') runCtest();
-  console.log('\n=== summary');
-  for (const l of lines) console.log(l);
-  console.log(`${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`);
-  process.exitCode = totals.failed ? 1 : 0;
+  summary.finish('summary');
 }
 
 main();
