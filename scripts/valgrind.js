@@ -3,7 +3,8 @@
 // built by scripts/build.js):
 //   - a Worker running producers is terminated, for each form (closure, typed, channel) and queue
 //     bound (test/fixtures/valgrind_teardown.js);
-//   - the main thread exits naturally while producers run (the same fixture, `main` mode).
+//   - the main thread exits naturally while producers run (the same fixture, `main` mode);
+//   - a Worker with 200 queued tasks on the libuv pool is terminated (test/fixtures/task_terminate.js).
 // A scenario fails when memcheck reports any error (--error-exitcode=1; nothing is suppressed:
 // test/sanitize/valgrind.supp is empty by design, see there) or the scenario's own check fails.
 // Errors with a frame in napix or the test addon are listed first. Leaks are LeakSanitizer's job
@@ -105,6 +106,14 @@ function main() {
         'valgrind_teardown.js', ['worker', forms.join(','), '0,2'], (r) => {
           const ok = (r.stdout.match(/^ok /gm) || []).length;
           return ok === forms.length * 2 ? null : `${ok} of ${forms.length * 2} cycles accounted for`;
+        });
+      scenario(`[${v}] tasks: Worker terminate() with 200 queued 5 ms tasks`, v,
+        'task_terminate.js', ['200', '5'], (r) => {
+          if (/worker error/.test(r.stdout)) return 'the Worker failed';
+          const m = /^(\{.*\})$/m.exec(r.stdout);
+          if (!m) return 'no result printed';
+          const { executed } = JSON.parse(m[1]);
+          return executed < 200 ? null : 'every queued task ran: terminate waited for the queue';
         });
       for (const form of forms) {
         scenario(`[${v}] ${form}: main-thread natural exit with producers (queue 2)`, v,
