@@ -16,23 +16,12 @@ using napix_test::counters;
 using napix_test::int_arg;
 using napix_test::state;
 
-ChannelOptions options_arg(const Napi::CallbackInfo& info, size_t i) {
-  ChannelOptions o;
-  if (info.Length() > i && info[i].IsObject()) {
-    Napi::Object obj = info[i].As<Napi::Object>();
-    if (obj.Has("maxQueue")) o.max_queue = obj.Get("maxQueue").As<Napi::Number>().Uint32Value();
-    if (obj.Has("keepAlive")) o.keep_alive = obj.Get("keepAlive").As<Napi::Boolean>().Value();
-    if (obj.Has("name")) o.name = obj.Get("name").As<Napi::String>().Utf8Value();
-  }
-  return o;
-}
-
 // produce(threads, perThread, fn(thread, seq), options?): every thread sends perThread closures.
 Napi::Value produce(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int threads = int_arg(info, 0), per_thread = int_arg(info, 1);
   int fn = state(env).keep(info[2].As<Napi::Function>());
-  Channel channel(env, options_arg(info, 3));
+  Channel channel(env, napix_test::options_arg(info, 3));
   state(env).statuses.reset();
   for (int t = 0; t < threads; ++t) {
     state(env).spawn([channel, t, per_thread, fn, &st = state(env)] {

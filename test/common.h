@@ -150,6 +150,18 @@ inline std::string show(double v) {
 inline std::string show(int v) { return std::to_string(v); }
 inline std::string show(const std::string& v) { return '"' + v + '"'; }
 
+// Channel/callback options from an optional JS object {maxQueue, keepAlive, name} at info[i].
+inline napix::ChannelOptions options_arg(const Napi::CallbackInfo& info, size_t i) {
+  napix::ChannelOptions o;
+  if (info.Length() > i && info[i].IsObject()) {
+    Napi::Object obj = info[i].As<Napi::Object>();
+    if (obj.Has("maxQueue")) o.max_queue = obj.Get("maxQueue").As<Napi::Number>().Uint32Value();
+    if (obj.Has("keepAlive")) o.keep_alive = obj.Get("keepAlive").As<Napi::Boolean>().Value();
+    if (obj.Has("name")) o.name = obj.Get("name").As<Napi::String>().Utf8Value();
+  }
+  return o;
+}
+
 inline int int_arg(const Napi::CallbackInfo& info, size_t i, int fallback = 0) {
   return info.Length() > i && info[i].IsNumber() ? info[i].As<Napi::Number>().Int32Value() : fallback;
 }

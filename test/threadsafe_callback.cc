@@ -26,16 +26,6 @@ static_assert(sizeof(TypedThreadSafeCallback<void(double, int)>::Call) <= sizeof
 static_assert(sizeof(TypedThreadSafeCallback<void(std::string)>::Call) <= sizeof(std::tuple<std::string>) + 8,
               "void(std::string): arguments + 8 bytes");
 
-CallbackOptions options_arg(const Napi::CallbackInfo& info, size_t i) {
-  CallbackOptions o;
-  if (info.Length() > i && info[i].IsObject()) {
-    Napi::Object obj = info[i].As<Napi::Object>();
-    if (obj.Has("maxQueue")) o.max_queue = obj.Get("maxQueue").As<Napi::Number>().Uint32Value();
-    if (obj.Has("keepAlive")) o.keep_alive = obj.Get("keepAlive").As<Napi::Boolean>().Value();
-  }
-  return o;
-}
-
 // produce(form, threads, perThread, fn, options?): form is 'args', 'closure' or 'typed'; every
 // call passes (thread, seq).
 Napi::Value produce(const Napi::CallbackInfo& info) {
@@ -43,7 +33,7 @@ Napi::Value produce(const Napi::CallbackInfo& info) {
   std::string form = info[0].As<Napi::String>().Utf8Value();
   int threads = int_arg(info, 1), per_thread = int_arg(info, 2);
   Napi::Function fn = info[3].As<Napi::Function>();
-  CallbackOptions o = options_arg(info, 4);
+  CallbackOptions o = napix_test::options_arg(info, 4);
   auto& st = state(env);
   st.statuses.reset();
   if (form == "typed") {
