@@ -162,6 +162,7 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher<Item>> {
   napi_ref fn_ref_ = nullptr;
   std::vector<Item> batch_;
   bool has_ref_ = true;
+  bool batch_ran_ = false;  // the trampoline was entered by the current dispatch
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -258,17 +259,26 @@ void Dispatcher<Item>::dispatch(napi_env env) {
   napi_value trampoline = nullptr, recv = nullptr, result = nullptr;
   napi_get_reference_value(env, trampoline_ref_, &trampoline);
   napi_get_global(env, &recv);
-  if (napi_make_callback(env, async_context_, recv, trampoline, 0, nullptr, &result) ==
-      napi_pending_exception) {
-    raise_pending_as_uncaught(env);
+  batch_ran_ = false;
+  napi_status s = napi_make_callback(env, async_context_, recv, trampoline, 0, nullptr, &result);
+  if (!batch_ran_) {
+    // V8 refused to enter the trampoline: the isolate is terminating (worker.terminate() or
+    // process.exit() just began) although Node-API does not say so yet. No wakeup would come
+    // for the items left queued — and a task polling cancelled() would hold teardown forever —
+    // so treat it as teardown now.
+    drop_all();
+    return;
   }
+  if (s == napi_pending_exception) raise_pending_as_uncaught(env);
 }
 
 template <class Item>
 napi_value Dispatcher<Item>::on_trampoline(napi_env env, napi_callback_info info) {
   void* data = nullptr;
   napi_get_cb_info(env, info, nullptr, nullptr, nullptr, &data);
-  static_cast<Dispatcher*>(data)->run_batch(env);
+  auto* self = static_cast<Dispatcher*>(data);
+  self->batch_ran_ = true;
+  self->run_batch(env);
   return nullptr;
 }
 
