@@ -377,6 +377,7 @@ Napi::Value Memory(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void init_promise_bench(Napi::Env env, Napi::Object exports);  // promise.cc
+void init_task_bench(Napi::Env env, Napi::Object exports);     // task.cc
 
 namespace {
 
@@ -402,6 +403,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   def("memNapixClosure", Memory<NapixClosure>);
   def("memNapixTyped", Memory<NapixTyped>);
   init_promise_bench(env, exports);
+  init_task_bench(env, exports);
   return exports;
 }
 

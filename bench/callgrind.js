@@ -1,14 +1,16 @@
 'use strict';
-// Instructions per call of each throughput design, counted by valgrind's callgrind: stable to ~1%
+// Instructions per call of each throughput and promise design, counted by valgrind's callgrind: stable to ~1%
 // run to run on a noisy machine, unlike wall clock (FINDINGS.md) — the number to gate regressions
 // on. Each design runs once with N = 100,000 and once with 300,000 calls (one producer); the
 // difference over 200,000 cancels Node's startup. Build first (`npm run bench -- --build-only`).
-//   node bench/callgrind.js [design ...]     (about 10 s per design)
+//   node bench/callgrind.js [design ...]     (about 10 s per design; promise designs: promiseCross:napix etc.)
 const path = require('path');
 const { spawnSync } = require('child_process');
 
 const addonPath = path.join(__dirname, 'build', 'Release', 'napix_bench.node');
-const all = ['tputRaw', 'tputNaaLambda', 'tputNaaTyped', 'tputNapixArgs', 'tputNapixClosure', 'tputNapixTyped', 'limit'];
+const all = ['tputRaw', 'tputNaaLambda', 'tputNaaTyped', 'tputNapixArgs', 'tputNapixClosure', 'tputNapixTyped', 'limit',
+  'promiseCreate:raw', 'promiseCreate:naa', 'promiseCreate:napix', 'promiseCross:raw', 'promiseCross:napix',
+  'taskBatch:raw', 'taskBatch:naa', 'taskBatch:napix'];
 
 if (process.argv[2] === '--child') {
   // One run of one design, nothing else (no warm-up, no GC), so the two counts differ only by N.
@@ -17,7 +19,11 @@ if (process.argv[2] === '--child') {
   let sum = 0;
   let count = 0;
   const onCall = (i) => { sum += i; if (++count === n) addon.done(); };
-  if (design === 'limit') addon.limit(n, onCall);
+  const [fn, variant] = design.split(':');
+  if (fn === 'promiseCreate') addon.promiseCreate(variant, n);
+  else if (fn === 'promiseCross') addon.promiseCross(variant, n);
+  else if (fn === 'taskBatch') addon.taskBatch(variant, n);
+  else if (design === 'limit') addon.limit(n, onCall);
   else addon[design](1, n, onCall).then(() => { if (sum !== (n * (n - 1)) / 2) process.exitCode = 1; });
 } else {
   const designs = process.argv.length > 2 ? process.argv.slice(2) : all;

@@ -2,7 +2,7 @@
 // Runs the napix benchmarks (build first: `npm run bench` does both). See bench/README.md.
 //   --quick      N = 200,000, fewer repetitions (under a minute)
 //   --reps=K     repetitions of every throughput scenario (default 5; 3 with --quick)
-//   --only=tput,rt,mem,promise   run some of the parts
+//   --only=tput,rt,mem,promise,task   run some of the parts
 //   --out=FILE   where the JSON goes (default bench/results/latest.json)
 const fs = require('fs');
 const os = require('os');
@@ -26,7 +26,7 @@ const config = {
   memCalls: 1000000,
   memReps: quick ? 1 : 3,
 };
-const only = (opt('only') || 'tput,rt,mem,promise').split(',');
+const only = (opt('only') || 'tput,rt,mem,promise,task').split(',');
 const outFile = path.resolve(opt('out') || path.join(__dirname, 'results', 'latest.json'));
 
 // The JS target: one integer argument, a sum, and done() on the N-th call (end-to-end timing).
@@ -259,6 +259,46 @@ async function promises() {
   return out;
 }
 
+// Tasks (issue 5): N trivial tasks resolving promises, all queued at once (batch), and one at a
+// time awaiting each (sequential latency).
+async function tasks() {
+  const n = quick ? 20000 : 100000;
+  const nSeq = quick ? 2000 : 10000;
+  const reps = config.reps;
+  const designs = [['raw', 'raw napi_async_work + napi_create_promise'], ['naa', 'node-addon-api AsyncWorker + Deferred'], ['napix', 'napix task().promise()']];
+  const batch = Object.fromEntries(designs.map(([k]) => [k, []]));
+  const seq = Object.fromEntries(designs.map(([k]) => [k, []]));
+  for (const [k] of designs) { await addon.taskBatch(k, 2000); for (let i = 0; i < 200; i++) await addon.taskOne(k, i); }  // warm-up
+  for (let r = 0; r < reps; r++) {
+    const order = designs.map(([k]) => k);
+    for (let i = 0; i < r % order.length; i++) order.push(order.shift());
+    for (const k of order) { gc(); await settle(); batch[k].push(await addon.taskBatch(k, n)); }
+    for (const k of order) {
+      gc();
+      await settle();
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < nSeq; i++) {
+        if ((await addon.taskOne(k, i)) !== 2 * i) throw new Error(`task ${k}: wrong result`);
+      }
+      seq[k].push(Number(process.hrtime.bigint() - t0));
+    }
+  }
+  const out = { batch: [], sequential: [] };
+  const rawBatch = median(batch.raw);
+  const rawSeq = median(seq.raw);
+  const rows = [];
+  for (const [k, label] of designs) {
+    const b = median(batch[k]);
+    const s = median(seq[k]);
+    out.batch.push({ design: k, label, ms: b / 1e6, tasksPerSec: (n / b) * 1e9, speedupVsRaw: rawBatch / b, samplesNs: batch[k] });
+    out.sequential.push({ design: k, label, usPerTask: s / nSeq / 1e3, latencyVsRaw: s / rawSeq, samplesNs: seq[k] });
+    rows.push([label, fmt((n / b) * 1e6, 0), fmt(rawBatch / b), fmt(s / nSeq / 1e3, 1), fmt(s / rawSeq)]);
+  }
+  console.log(`\nTasks: ${n.toLocaleString('en')} trivial tasks queued at once (batch), ${nSeq.toLocaleString('en')} awaited one by one (sequential); median of ${reps}`);
+  console.log(table(['design', 'batch k tasks/s', 'batch speed vs raw', 'sequential µs/task', 'sequential latency vs raw'], rows));
+  return out;
+}
+
 function targets(res) {
   const out = [];
   const add = (name, value, limit, met, unit = 'x') => out.push({ name, value, limit, met, unit });
@@ -292,6 +332,12 @@ function targets(res) {
     const x = res.promises.cross.find((y) => y.design === 'napix').speedupVsRaw;
     add('settle_with from a thread vs raw tsfn per settlement >= 2x faster', x, 2, x >= 2);
   }
+  if (res.tasks) {
+    const b = res.tasks.batch.find((x) => x.design === 'napix').speedupVsRaw;
+    add('task batch vs raw napi_async_work >= 3x faster', b, 3, b >= 3);
+    const q = res.tasks.sequential.find((x) => x.design === 'napix').latencyVsRaw;
+    add('task sequential latency vs raw <= 1.05x', q, 1.05, q <= 1.05);
+  }
   console.log('\nTargets');
   console.log(table(['target', 'measured', 'met'], out.map((t) => [t.name, `${fmt(t.value)}${t.unit}`, t.met ? 'yes' : 'NO'])));
   return out;
@@ -318,6 +364,7 @@ async function main() {
   await part('rt', 'roundTrip', roundTrip);
   await part('mem', 'memory', memory);
   await part('promise', 'promises', promises);
+  await part('task', 'tasks', tasks);
   res.targets = targets(res);
   const seconds = (Date.now() - t0) / 1e3;
   fs.mkdirSync(path.dirname(outFile), { recursive: true });

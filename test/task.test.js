@@ -211,6 +211,28 @@ describe(`task [${addon.variant}]`, () => {
     assert.equal(value, 2);
   });
 
+  it('each of 40 concurrent tasks sees its own creator\'s AsyncLocalStorage', async () => {
+    // Tasks share the pool's runners and one completion Channel: every completion and progress
+    // call must still run in the async context of the call that created its task.
+    const als = new AsyncLocalStorage();
+    const n = 20;
+    const progressSeen = new Array(n);
+    const completeSeen = new Array(n);
+    const plainSeen = new Array(n);
+    for (let i = 0; i < n; i++) {
+      als.run({ id: i }, () => {
+        task.als(() => { progressSeen[i] = als.getStore(); }, () => { completeSeen[i] = als.getStore(); });
+        task.andThen('int', i, () => { plainSeen[i] = als.getStore(); });
+      });
+    }
+    await until(() => completeSeen.filter(Boolean).length === n && plainSeen.filter(Boolean).length === n);
+    for (let i = 0; i < n; i++) {
+      assert.deepEqual(progressSeen[i], { id: i });
+      assert.deepEqual(completeSeen[i], { id: i });
+      assert.deepEqual(plainSeen[i], { id: i });
+    }
+  });
+
   it('worker.terminate() with 1,000 queued 20 ms tasks on the pool is not delayed by the queue', async () => {
     const r = await runFixture('task_terminate.js', ['1000', '20'], { timeout: 30000 });
     assert.equal(r.code, 0, r.stderr);

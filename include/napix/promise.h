@@ -38,12 +38,14 @@ class Deferred {
   /// An empty Deferred (`settled()` is true). Thread: any.
   Deferred() noexcept = default;
   Deferred(Deferred&& other) noexcept
-      : deferred_(std::exchange(other.deferred_, nullptr)), env_(other.env_), env_id_(other.env_id_) {}
+      : deferred_(std::exchange(other.deferred_, nullptr)), env_id_(other.env_id_) {}
   Deferred& operator=(Deferred&& other) noexcept;
   Deferred(const Deferred&) = delete;
   Deferred& operator=(const Deferred&) = delete;
   /// Rejects an unsettled promise (see the class comment). Thread: any.
-  ~Deferred() { drop(); }
+  ~Deferred() {
+    if (deferred_ != nullptr) drop();  // inline test: most Deferreds die moved-from or settled
+  }
 
   /// Resolves with `value`: a `Napi::Value` or anything `to_js` takes. Thread: JS thread only.
   /// Errors: settling twice or off the JS thread is a bug: `std::logic_error` (exceptions off: a
@@ -69,18 +71,17 @@ class Deferred {
 
  private:
   friend std::pair<Deferred, Napi::Promise> promise(Napi::Env env);
-  Deferred(napi_deferred d, napi_env env, std::uint64_t env_id) noexcept
-      : deferred_(d), env_(env), env_id_(env_id) {}
+  Deferred(napi_deferred d, std::uint64_t env_id) noexcept : deferred_(d), env_id_(env_id) {}
 
-  napi_deferred take(const char* what);
-  void check_thread() const;
-  void conclude(napi_value value, bool resolved, const char* what);
+  napi_env js_env(const char* what) const;
+  void conclude(napi_env env, napi_value value, bool resolved);
   void drop() noexcept;
 
-  // No shared ownership (no atomics on the hot path): the environment is named by address and
-  // a process-unique id, looked up in napix's registry only when dropped off its thread.
+  // Two words, so a Deferred plus a pointer-sized closure is stored inline in a Channel's queue.
+  // No shared ownership (no atomics on the hot path): the environment is named by a
+  // process-unique id (a napi_env address may be reused), found through a thread-local cache on
+  // its JS thread and in napix's registry elsewhere.
   napi_deferred deferred_ = nullptr;
-  napi_env env_ = nullptr;
   std::uint64_t env_id_ = 0;
 };
 
@@ -129,73 +130,66 @@ inline std::pair<Deferred, Napi::Promise> promise(Napi::Env env) {
     NAPI_THROW_IF_FAILED(env, s, (std::pair<Deferred, Napi::Promise>()));
     return {};
   }
-  return {Deferred(d, env, detail::env_entry(env)->id()), Napi::Promise(env, p)};
+  return {Deferred(d, detail::env_entry(env).id()), Napi::Promise(env, p)};
 }
 
 inline Deferred& Deferred::operator=(Deferred&& other) noexcept {
   if (this != &other) {
     drop();
     deferred_ = std::exchange(other.deferred_, nullptr);
-    env_ = other.env_;
     env_id_ = other.env_id_;
   }
   return *this;
 }
 
-inline void Deferred::check_thread() const {
-  if (!detail::on_js_thread_of(env_, env_id_)) {
+// Settling is the JS thread's business; `what` names the misuse when the Deferred is already
+// settled. Returns the environment to settle in.
+inline napi_env Deferred::js_env(const char* what) const {
+  if (deferred_ == nullptr) detail::misuse(what);
+  napi_env env = detail::js_env_of(env_id_);
+  if (env == nullptr) {
     detail::misuse("napix::Deferred settled off its JavaScript thread; use Channel::settle_with");
   }
+  return env;
 }
 
-inline napi_deferred Deferred::take(const char* what) {
-  if (deferred_ == nullptr) detail::misuse(what);
-  check_thread();
-  return std::exchange(deferred_, nullptr);
-}
-
-inline void Deferred::conclude(napi_value value, bool resolved, const char* what) {
-  napi_deferred d = take(what);
-  napi_status s = resolved ? napi_resolve_deferred(env_, d, value) : napi_reject_deferred(env_, d, value);
-  NAPI_THROW_IF_FAILED_VOID(env_, s);
+inline void Deferred::conclude(napi_env env, napi_value value, bool resolved) {
+  napi_deferred d = std::exchange(deferred_, nullptr);
+  napi_status s = resolved ? napi_resolve_deferred(env, d, value) : napi_reject_deferred(env, d, value);
+  NAPI_THROW_IF_FAILED_VOID(env, s);
 }
 
 template <class T>
 void Deferred::resolve(T&& value) {
-  if (deferred_ == nullptr) detail::misuse("napix::Deferred settled twice (resolve on a settled Deferred)");
-  check_thread();
-  napi_value v = napix::to_js(Napi::Env(env_), std::forward<T>(value));
+  napi_env env = js_env("napix::Deferred settled twice (resolve on a settled Deferred)");
+  napi_value v = napix::to_js(Napi::Env(env), std::forward<T>(value));
   if (v == nullptr) return;  // exceptions off: the conversion left its JS exception pending
-  conclude(v, true, "napix::Deferred settled twice (resolve on a settled Deferred)");
+  conclude(env, v, true);
 }
 
 inline void Deferred::resolve() {
-  if (deferred_ == nullptr) detail::misuse("napix::Deferred settled twice (resolve on a settled Deferred)");
+  napi_env env = js_env("napix::Deferred settled twice (resolve on a settled Deferred)");
   napi_value undefined;
-  napi_get_undefined(env_, &undefined);
-  conclude(undefined, true, "napix::Deferred settled twice (resolve on a settled Deferred)");
+  napi_get_undefined(env, &undefined);
+  conclude(env, undefined, true);
 }
 
 template <class T>
 void Deferred::reject(T&& value) {
-  if (deferred_ == nullptr) detail::misuse("napix::Deferred settled twice (reject on a settled Deferred)");
-  check_thread();
-  napi_value v = detail::rejection_value(env_, std::forward<T>(value));
+  napi_env env = js_env("napix::Deferred settled twice (reject on a settled Deferred)");
+  napi_value v = detail::rejection_value(env, std::forward<T>(value));
   if (v == nullptr) return;
-  conclude(v, false, "napix::Deferred settled twice (reject on a settled Deferred)");
+  conclude(env, v, false);
 }
 
 template <class F>
 void Deferred::settle_with(F&& f) {
-  if (deferred_ == nullptr) detail::misuse("napix::Deferred settled twice (settle_with on a settled Deferred)");
-  check_thread();
-  napi_env env = env_;
+  napi_env env = js_env("napix::Deferred settled twice (settle_with on a settled Deferred)");
   Napi::Env e(env);
   using R = std::invoke_result_t<F&, Napi::Env>;
   // What f produced, as a JS value, or the JS error to reject with.
   napi_value value = nullptr;
   bool ok = true;
-  JsError js("Error", "");
   NAPIX_TRY {
     if constexpr (std::is_void_v<R>) {
       f(e);
@@ -216,21 +210,21 @@ void Deferred::settle_with(F&& f) {
   }
   NAPIX_CATCH(const Napi::Error& err) {
 #if NAPIX_EXCEPTIONS
-    detail::take_pending_js_error(env, &js);
+    detail::clear_pending_js_error(env);
     ok = false;
     value = err.Value();
 #endif
   }
   NAPIX_CATCH(const std::exception& err) {
 #if NAPIX_EXCEPTIONS
-    detail::take_pending_js_error(env, &js);
+    detail::clear_pending_js_error(env);
     ok = false;
     value = to_js_error(e, Error(err.what())).Value();
 #endif
   }
   NAPIX_CATCH(...) {
 #if NAPIX_EXCEPTIONS
-    detail::take_pending_js_error(env, &js);
+    detail::clear_pending_js_error(env);
     ok = false;
     value = to_js_error(e, Error("unknown C++ exception")).Value();
 #endif
@@ -242,14 +236,13 @@ void Deferred::settle_with(F&& f) {
     ok = false;
   }
   if (value == nullptr) napi_get_undefined(env, &value);
-  conclude(value, ok, "napix::Deferred settled twice (settle_with on a settled Deferred)");
+  conclude(env, value, ok);
 }
 
 inline void Deferred::drop() noexcept {
   if (deferred_ == nullptr) return;
   napi_deferred d = std::exchange(deferred_, nullptr);
-  napi_env env = env_;
-  if (detail::on_js_thread_of(env, env_id_)) {
+  if (napi_env env = detail::js_env_of(env_id_)) {
     // During teardown JS can no longer run and Node cannot reject: nobody can observe the
     // promise any more (Node keeps the deferred's small handle; it has no API to free it).
     if (!detail::can_run_js(env)) return;
@@ -260,7 +253,7 @@ inline void Deferred::drop() noexcept {
     return;
   }
   // Another thread: reject on the JS thread through napix's internal Channel.
-  std::shared_ptr<detail::EnvEntry> entry = detail::find_env(env, env_id_);
+  std::shared_ptr<detail::EnvEntry> entry = detail::find_env(env_id_);
   if (!entry) return;  // the environment is gone
   std::optional<Channel> channel = entry->channel();
   if (!channel) return;

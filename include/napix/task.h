@@ -38,9 +38,17 @@ class TaskCore : public PoolJob, public std::enable_shared_from_this<TaskCore> {
   enum : int { kQueued, kRunning, kFinished, kSkipped };
 
   explicit TaskCore(napi_env e) : env(e) {}
-  ~TaskCore() override = default;  // unreleased napi_refs (teardown) are freed by the env
+  // Unreleased napi_refs (teardown) are freed by the environment. The async context is freed
+  // here when this runs on the JS thread — napix releases every TaskCore there while the
+  // environment lives (see TaskPool's orphans); otherwise the environment is gone with it.
+  ~TaskCore() override {
+    if (async_context != nullptr && pool && pool->on_js_thread()) napi_async_destroy(env, async_context);
+  }
 
   void run() override;
+  bool ordered() const noexcept override { return has_progress; }
+  void complete_js(napi_env env) override;
+
   bool cancelled() const noexcept {
     if (cancel_requested.load(std::memory_order_acquire)) return true;
     if (!pool) return false;
@@ -53,17 +61,24 @@ class TaskCore : public PoolJob, public std::enable_shared_from_this<TaskCore> {
   /// Cancels: a queued task never runs, a running one sees cancelled(); the promise (if any)
   /// rejects with `reason` (null: an AbortError). No effect once settled. Thread: JS thread only.
   void cancel_js(napi_value reason);
+  /// Runs `f()` on the JS thread in the async context of the task's creator. Thread: JS thread.
+  template <class F>
+  void in_context(napi_env e, F&& f) {
+    pool->in_context(e, async_context, std::forward<F>(f));
+  }
 
   // Shared across threads (set before the task is queued, then read-only, except the atomics).
   std::atomic<int> state{kQueued};
   std::atomic<bool> cancel_requested{false};
   std::shared_ptr<TaskPool> pool;
-  std::optional<Channel> channel;
-  UniqueFunction<void(TaskContext&)> body;  // pool thread
+  UniqueFunction<void(TaskContext&)> body;  // pool thread; sets `completion`
+  // Made on the pool thread, run on the JS thread. Room for the result of most tasks inline.
+  UniqueFunction<void(napi_env), 72> completion;
   bool has_progress = false;
 
   // JS thread only.
   const napi_env env;
+  napi_async_context async_context = nullptr;  // the creator's: AsyncLocalStorage, async_hooks
   bool settled = false;
   bool has_promise = false;
   Deferred deferred;
@@ -71,6 +86,14 @@ class TaskCore : public PoolJob, public std::enable_shared_from_this<TaskCore> {
   napi_ref signal = nullptr;
   napi_ref listener = nullptr;
 };
+
+// Latin-1 when it can be (most names are ASCII): cheaper than UTF-8 decoding, once per task.
+inline napi_status make_name(napi_env env, const std::string& name, napi_value* out) {
+  for (unsigned char ch : name) {
+    if (ch >= 0x80) return napi_create_string_utf8(env, name.data(), name.size(), out);
+  }
+  return napi_create_string_latin1(env, name.data(), name.size(), out);
+}
 
 inline Napi::Value abort_error(napi_env env) {
   return to_js_error(Napi::Env(env), Error(kAbortErrorName, kAbortErrorMessage, kAbortErrorCode))
@@ -82,7 +105,7 @@ template <class O>
 struct ExecResult {
   using Stored = std::conditional_t<std::is_void_v<O>, std::monostate, O>;
   std::optional<Stored> value;
-  Error error;
+  std::unique_ptr<Error> error;  // boxed: keeps the usual (successful) result small
 };
 
 template <class E>
@@ -129,17 +152,17 @@ ExecResult<O> run_execute(E& execute, TaskContext& ctx) {
   }
   NAPIX_CATCH(const JsError& e) {
 #if NAPIX_EXCEPTIONS
-    r.error = e.to_error();
+    r.error = std::make_unique<Error>(e.to_error());
 #endif
   }
   NAPIX_CATCH(const std::exception& e) {
 #if NAPIX_EXCEPTIONS
-    r.error = Error(e.what());
+    r.error = std::make_unique<Error>(e.what());
 #endif
   }
   NAPIX_CATCH(...) {
 #if NAPIX_EXCEPTIONS
-    r.error = Error("napix: unknown C++ exception in a task's execute");
+    r.error = std::make_unique<Error>("napix: unknown C++ exception in a task's execute");
 #endif
   }
   return r;
@@ -177,13 +200,14 @@ class TaskHandle {
   /// A task not yet started never runs; a running one sees `ctx.cancelled()`; either way its
   /// promise rejects at once with an Error named "AbortError" (code "ABORT_ERR"). No effect on a
   /// settled task. Thread: JS thread only.
+  /// Errors: called off the JS thread, `std::logic_error` (exceptions off: a fatal error).
   void cancel() const {
-    if (std::shared_ptr<detail::TaskCore> core = core_.lock()) core->cancel_js(nullptr);
+    if (std::shared_ptr<detail::TaskCore> core = lock("cancel")) core->cancel_js(nullptr);
   }
 
-  /// True until the task settled (or was cancelled). Thread: JS thread only.
+  /// True until the task settled (or was cancelled). Thread: JS thread only (checked as cancel).
   bool pending() const {
-    std::shared_ptr<detail::TaskCore> core = core_.lock();
+    std::shared_ptr<detail::TaskCore> core = lock("pending");
     return core && !core->settled;
   }
 
@@ -191,6 +215,13 @@ class TaskHandle {
   template <class E>
   friend class TaskBuilder;
   explicit TaskHandle(std::weak_ptr<detail::TaskCore> core) : core_(std::move(core)) {}
+  std::shared_ptr<detail::TaskCore> lock(const char* what) const {
+    std::shared_ptr<detail::TaskCore> core = core_.lock();
+    if (core && !core->pool->on_js_thread()) {
+      detail::misuse(std::string("napix::TaskHandle::").append(what).append(" called off its JavaScript thread").c_str());
+    }
+    return core;
+  }
   std::weak_ptr<detail::TaskCore> core_;
 };
 
@@ -269,7 +300,7 @@ class TaskBuilder {
   std::pair<std::shared_ptr<detail::TaskCore>, Napi::Promise> launch_promise(C complete);
   // Starts the task; `finish(env, Exec&&, TaskCore&)` runs on the JS thread when it completes.
   template <class Finish>
-  void launch(const std::shared_ptr<detail::TaskCore>& core, Finish finish);
+  void launch(const std::shared_ptr<detail::TaskCore>& core, Finish finish, napi_value resource = nullptr);
   bool watch_signal(const std::shared_ptr<detail::TaskCore>& core);
 
   Napi::Env env_;
@@ -295,16 +326,24 @@ inline void TaskCore::run() {
   int expected = kQueued;
   if (!state.compare_exchange_strong(expected, kRunning, std::memory_order_acq_rel) ||
       cancel_requested.load(std::memory_order_acquire) || pool->closing()) {
+    // Skipped. `body` holds the user's `complete`, which may hold JS references: complete_js
+    // destroys it on the JS thread.
     state.store(kSkipped, std::memory_order_release);
-    // `complete` (inside body) may hold JS references: destroy it on the JS thread.
-    if (channel) channel->send([b = std::move(body)](Napi::Env) {});
-    body = nullptr;
     return;
   }
   TaskContext ctx(this);
   body(ctx);
-  body = nullptr;
   state.store(kFinished, std::memory_order_release);
+}
+
+inline void TaskCore::complete_js(napi_env e) {
+  pool->done_js();
+  UniqueFunction<void(napi_env), 72> c = std::move(completion);
+  body = nullptr;
+  if (!settled && c) in_context(e, [&] { c(e); });
+  c = nullptr;
+  if (async_context != nullptr) napi_async_destroy(e, async_context);
+  async_context = nullptr;
 }
 
 inline void TaskCore::finish_js() {
@@ -328,7 +367,6 @@ inline void TaskCore::finish_js() {
     if (*ref != nullptr) napi_delete_reference(env, *ref);
     *ref = nullptr;
   }
-  if (channel) channel->unref();  // nothing more to deliver: never keep the loop alive for it
 }
 
 inline void TaskCore::cancel_js(napi_value reason) {
@@ -347,13 +385,15 @@ inline void TaskCore::cancel_js(napi_value reason) {
 template <class T>
 void TaskContext::progress(T value) {
   if (!core_->has_progress) return;
-  core_->channel->send([core = core_->shared_from_this(), v = std::move(value)](Napi::Env env) mutable {
+  core_->pool->deliver([core = core_->shared_from_this(), v = std::move(value)](Napi::Env env) mutable {
     if (core->settled || core->progress_fn == nullptr) return;
-    napi_value fn = nullptr;
-    napi_get_reference_value(env, core->progress_fn, &fn);
-    Napi::Value arg = napix::to_js(env, std::move(v));
-    if (arg.IsEmpty() || fn == nullptr) return;  // exceptions off: a failed conversion is pending
-    Napi::Function(env, fn).Call({arg});
+    core->in_context(env, [&] {
+      napi_value fn = nullptr;
+      napi_get_reference_value(env, core->progress_fn, &fn);
+      Napi::Value arg = napix::to_js(env, std::move(v));
+      if (arg.IsEmpty() || fn == nullptr) return;  // exceptions off: a failed conversion is pending
+      Napi::Function(env, fn).Call({arg});
+    });
   });
 }
 
@@ -422,27 +462,27 @@ bool TaskBuilder<E>::watch_signal(const std::shared_ptr<detail::TaskCore>& core)
 
 template <class E>
 template <class Finish>
-void TaskBuilder<E>::launch(const std::shared_ptr<detail::TaskCore>& core, Finish finish) {
+void TaskBuilder<E>::launch(const std::shared_ptr<detail::TaskCore>& core, Finish finish, napi_value resource) {
+  core->pool = detail::TaskPool::of(env_);
   if (!watch_signal(core)) return;
   if (!progress_.IsEmpty()) {
     napi_create_reference(env_, progress_, 1, &core->progress_fn);
     core->has_progress = true;
   }
-  ChannelOptions options;
-  options.name = name_;
-  core->channel.emplace(env_, options);
-  core->pool = detail::TaskPool::of(env_);
   core->body = [execute = std::move(execute_), finish = std::move(finish)](TaskContext& ctx) mutable {
-    Exec r = detail::run_execute<Output>(execute, ctx);
     detail::TaskCore* c = ctx.core_;
-    // The completion follows every progress value through the same FIFO channel.
-    c->channel->send([core = c->shared_from_this(), r = std::move(r),
-                      finish = std::move(finish)](Napi::Env env) mutable {
-      if (core->settled) return;  // cancelled: the promise already rejected
-      core->finish_js();
-      finish(env, std::move(r), *core);
-    });
+    c->completion = [c, r = detail::run_execute<Output>(execute, ctx),
+                     finish = std::move(finish)](napi_env env) mutable {
+      c->finish_js();
+      finish(Napi::Env(env), std::move(r), *c);
+    };
   };
+  // The creator's async context, for `complete` and progress (AsyncLocalStorage). The promise,
+  // when there is one, is the async resource: no extra object per task.
+  napi_value name = nullptr;
+  if (detail::make_name(env_, name_, &name) == napi_ok) {
+    napi_async_init(env_, resource, name, &core->async_context);
+  }
   std::shared_ptr<detail::PoolJob> job = core;
   if (!core->pool->submit(job)) core->finish_js();  // the environment is closing
 }
@@ -453,7 +493,7 @@ void TaskBuilder<E>::and_then(C complete) {
   auto core = std::make_shared<detail::TaskCore>(env_);
   launch(core, [complete = std::move(complete)](Napi::Env env, Exec&& r, detail::TaskCore&) mutable {
     if (!r.value) {
-      throw_js(env, r.error);  // becomes uncaughtException (the channel raises it)
+      throw_js(env, *r.error);  // becomes uncaughtException (in_context raises it)
       return;
     }
     if constexpr (std::is_void_v<Output>) {
@@ -473,7 +513,7 @@ std::pair<std::shared_ptr<detail::TaskCore>, Napi::Promise> TaskBuilder<E>::laun
   core->has_promise = true;
   launch(core, [complete = std::move(complete)](Napi::Env, Exec&& r, detail::TaskCore& c) mutable {
     if (!r.value) {
-      c.deferred.reject(r.error);
+      c.deferred.reject(*r.error);
       return;
     }
     if constexpr (is_result_v<Output>) {
@@ -490,7 +530,7 @@ std::pair<std::shared_ptr<detail::TaskCore>, Napi::Promise> TaskBuilder<E>::laun
     } else {
       c.deferred.settle_with([&](Napi::Env e) { return complete(e, std::move(*r.value)); });
     }
-  });
+  }, p);
   return {core, p};
 }
 

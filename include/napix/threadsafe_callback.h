@@ -5,6 +5,7 @@
 
 #include <future>
 #include <memory>
+#include <optional>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -99,10 +100,9 @@ template <class R, class Slot, class... Args>
 void call_and_complete(const RunContext& cx, std::tuple<Args...>& args, Slot slot) {
   napi_value result = nullptr;
   napi_status s = call_js(cx, args, std::index_sequence_for<Args...>{}, &result);
-  JsError js("Error", "");
   if (s != napi_ok || result == nullptr) {
-    if (take_pending_js_error(cx.env, &js)) {
-      slot.complete(Outcome<R>::js_error(std::move(js)));
+    if (std::optional<JsError> js = take_pending_js_error(cx.env)) {
+      slot.complete(Outcome<R>::js_error(std::move(*js)));
     } else {
       slot.complete(Outcome<R>::failure(Error("napix: calling the JavaScript function failed")));
     }

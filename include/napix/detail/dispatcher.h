@@ -76,6 +76,38 @@ inline void raise_pending_as_uncaught(napi_env env) noexcept {
   if (napi_get_and_clear_last_exception(env, &error) == napi_ok) raise_uncaught(env, error);
 }
 
+/// Runs `f()` on the JS thread; a C++ exception escaping it, or a JS exception it leaves
+/// pending, becomes the process's `uncaughtException` (fire-and-forget work has no caller to
+/// tell). Thread: JS thread only.
+template <class F>
+void run_reporting_uncaught(napi_env env, F&& f) noexcept {
+  NAPIX_TRY {
+    f();
+  }
+  NAPIX_CATCH(const Napi::Error& e) {
+#if NAPIX_EXCEPTIONS
+    raise_pending_as_uncaught(env);  // a Napi::Error may leave its value pending as well
+    raise_uncaught(env, e.Value());
+    return;
+#endif
+  }
+  NAPIX_CATCH(const std::exception& e) {
+#if NAPIX_EXCEPTIONS
+    raise_pending_as_uncaught(env);
+    raise_uncaught(env, to_js_error(Napi::Env(env), Error(e.what())).Value());
+    return;
+#endif
+  }
+  NAPIX_CATCH(...) {
+#if NAPIX_EXCEPTIONS
+    raise_pending_as_uncaught(env);
+    raise_uncaught(env, to_js_error(Napi::Env(env), Error("unknown C++ exception")).Value());
+    return;
+#endif
+  }
+  raise_pending_as_uncaught(env);
+}
+
 /// Control block of a Channel or ThreadSafeCallback family. `Item` is a move-only callable
 /// `void(const RunContext&)` whose destructor is its "destroyed unrun" path.
 template <class Item>
@@ -316,31 +348,7 @@ void Dispatcher<Item>::run_batch(napi_env env) {
 
 template <class Item>
 void Dispatcher<Item>::run_one(napi_env env, Item& item, const RunContext& cx) noexcept {
-  NAPIX_TRY {
-    item(cx);
-  }
-  NAPIX_CATCH(const Napi::Error& e) {
-#if NAPIX_EXCEPTIONS
-    raise_pending_as_uncaught(env);  // a Napi::Error may leave its value pending as well
-    raise_uncaught(env, e.Value());
-    return;
-#endif
-  }
-  NAPIX_CATCH(const std::exception& e) {
-#if NAPIX_EXCEPTIONS
-    raise_pending_as_uncaught(env);
-    raise_uncaught(env, to_js_error(Napi::Env(env), Error(e.what())).Value());
-    return;
-#endif
-  }
-  NAPIX_CATCH(...) {
-#if NAPIX_EXCEPTIONS
-    raise_pending_as_uncaught(env);
-    raise_uncaught(env, to_js_error(Napi::Env(env), Error("unknown C++ exception")).Value());
-    return;
-#endif
-  }
-  raise_pending_as_uncaught(env);
+  run_reporting_uncaught(env, [&] { item(cx); });
 }
 
 template <class Item>

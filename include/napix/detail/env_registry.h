@@ -64,7 +64,7 @@ class EnvEntry {
 /// The entry for `env`, made (with its cleanup hook) on first use. A one-entry thread-local
 /// cache makes the common case — the same environment, on its own JS thread — a compare.
 /// Thread: JS thread only.
-inline const std::shared_ptr<EnvEntry>& env_entry(napi_env env);
+inline EnvEntry& env_entry(napi_env env);
 
 struct EnvRegistry {
   std::mutex mutex;
@@ -77,11 +77,23 @@ struct EnvRegistry {
     static EnvRegistry* registry = new EnvRegistry();
     return *registry;
   }
+  // The entry with `id`, or null. Called with `mutex` held. A scan: a process has few
+  // environments, and only the slow paths (a cache miss, a drop off the JS thread) get here.
+  std::shared_ptr<EnvEntry>* find_locked(std::uint64_t id) {
+    for (auto& kv : entries) {
+      if (kv.second->id() == id) return &kv.second;
+    }
+    return nullptr;
+  }
 };
 
+// Plain pointers, so the thread_local is trivially destructible and every access is a plain TLS
+// load (no init guard). Safe: the registry owns the entry until env_cleanup, which runs on this
+// same JS thread and clears the cache first.
 struct EnvCache {
   napi_env env = nullptr;
-  std::shared_ptr<EnvEntry> entry;
+  EnvEntry* entry = nullptr;
+  std::uint64_t id = 0;
 };
 
 inline EnvCache& env_cache() {
@@ -91,6 +103,8 @@ inline EnvCache& env_cache() {
 
 inline void env_cleanup(void* arg) {
   auto env = static_cast<napi_env>(arg);
+  EnvCache& cache = env_cache();  // the hook runs on this environment's JS thread
+  if (cache.env == env) cache = EnvCache();
   std::shared_ptr<EnvEntry> entry;
   {
     EnvRegistry& r = EnvRegistry::get();
@@ -100,16 +114,14 @@ inline void env_cleanup(void* arg) {
     entry = std::move(it->second);
     r.entries.erase(it);
   }
-  EnvCache& cache = env_cache();  // the hook runs on this environment's JS thread
-  if (cache.env == env) cache = EnvCache();
   entry->close();
 }
 
-inline const std::shared_ptr<EnvEntry>& env_entry(napi_env env) {
+inline EnvEntry& env_entry(napi_env env) {
   EnvCache& cache = env_cache();
-  if (cache.env == env && cache.entry) return cache.entry;
+  if (cache.env == env && cache.entry != nullptr) return *cache.entry;
   EnvRegistry& r = EnvRegistry::get();
-  std::shared_ptr<EnvEntry> entry;
+  EnvEntry* entry = nullptr;
   bool created = false;
   {
     std::lock_guard<std::mutex> lock(r.mutex);
@@ -119,33 +131,31 @@ inline const std::shared_ptr<EnvEntry>& env_entry(napi_env env) {
       napi_add_env_cleanup_hook(env, env_cleanup, env);
       created = true;
     }
-    entry = slot;
+    entry = slot.get();
   }
   // Made now, on the JS thread: a Deferred dropped on another thread needs it to get back here.
   if (created) entry->make_channel();
-  cache.env = env;
-  cache.entry = std::move(entry);
-  return cache.entry;
+  cache = EnvCache{env, entry, entry->id()};
+  return *entry;
 }
 
-/// Whether the calling thread is the JS thread of the environment (`env`, `id`): a compare with
-/// the thread-local cache in the common case. Thread: any.
-inline bool on_js_thread_of(napi_env env, std::uint64_t id) {
+/// The environment with process-unique `id` when the calling thread is its JS thread, else null:
+/// a compare with the thread-local cache in the common case. Thread: any.
+inline napi_env js_env_of(std::uint64_t id) {
   const EnvCache& cache = env_cache();
-  if (cache.env == env && cache.entry) return cache.entry->id() == id;
+  if (cache.entry != nullptr && cache.id == id) return cache.env;
   EnvRegistry& r = EnvRegistry::get();
   std::lock_guard<std::mutex> lock(r.mutex);
-  auto it = r.entries.find(env);
-  return it != r.entries.end() && it->second->id() == id && it->second->on_js_thread();
+  std::shared_ptr<EnvEntry>* e = r.find_locked(id);
+  return e != nullptr && (*e)->on_js_thread() ? (*e)->env() : nullptr;
 }
 
-/// The live entry of the environment (`env`, `id`), or null once it is gone. Thread: any.
-inline std::shared_ptr<EnvEntry> find_env(napi_env env, std::uint64_t id) {
+/// The live entry of the environment with `id`, or null once it is gone. Thread: any.
+inline std::shared_ptr<EnvEntry> find_env(std::uint64_t id) {
   EnvRegistry& r = EnvRegistry::get();
   std::lock_guard<std::mutex> lock(r.mutex);
-  auto it = r.entries.find(env);
-  if (it == r.entries.end() || it->second->id() != id) return nullptr;
-  return it->second;
+  std::shared_ptr<EnvEntry>* e = r.find_locked(id);
+  return e != nullptr ? *e : nullptr;
 }
 
 }  // namespace detail

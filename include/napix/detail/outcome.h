@@ -5,6 +5,7 @@
 
 #include <exception>
 #include <future>
+#include <optional>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -122,42 +123,50 @@ class Outcome {
 #endif
 };
 
-/// Takes the pending JS exception as a JsError (an exception-free `nullopt` when none is pending).
-/// Thread: JS thread only.
-inline bool take_pending_js_error(napi_env env, JsError* out) {
+/// Takes the pending JS exception, if any, as a JsError (nothing is built when none is pending:
+/// this runs on every call's hot path). Thread: JS thread only.
+inline std::optional<JsError> take_pending_js_error(napi_env env) {
   bool pending = false;
-  if (napi_is_exception_pending(env, &pending) != napi_ok || !pending) return false;
+  if (napi_is_exception_pending(env, &pending) != napi_ok || !pending) return std::nullopt;
   napi_value error = nullptr;
   napi_get_and_clear_last_exception(env, &error);
-  *out = JsError::from_value(Napi::Value(env, error));
-  return true;
+  return JsError::from_value(Napi::Value(env, error));
+}
+
+/// Clears the pending JS exception, if any: a C++ exception already carries the error (a
+/// Napi::Error may also have left its value pending). Thread: JS thread only.
+inline void clear_pending_js_error(napi_env env) noexcept {
+  bool pending = false;
+  napi_value error = nullptr;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+    napi_get_and_clear_last_exception(env, &error);
+  }
 }
 
 /// Runs `f()` on the JS thread and captures how it ended: its value, a C++ exception, a
 /// `Napi::Error`, or a JS exception it left pending. Thread: JS thread only.
 template <class R, class F>
 Outcome<R> capture(napi_env env, F&& f) {
-  JsError js("Error", "");
   NAPIX_TRY {
     if constexpr (std::is_void_v<R>) {
       std::forward<F>(f)();
-      if (take_pending_js_error(env, &js)) return Outcome<R>::js_error(std::move(js));
+      if (std::optional<JsError> js = take_pending_js_error(env)) return Outcome<R>::js_error(std::move(*js));
       return Outcome<R>::success();
     } else {
       auto&& value = std::forward<F>(f)();
-      if (take_pending_js_error(env, &js)) return Outcome<R>::js_error(std::move(js));
+      if (std::optional<JsError> js = take_pending_js_error(env)) return Outcome<R>::js_error(std::move(*js));
       return Outcome<R>::success(std::forward<decltype(value)>(value));
     }
   }
   NAPIX_CATCH(const Napi::Error& e) {
 #if NAPIX_EXCEPTIONS
-    take_pending_js_error(env, &js);  // a Napi::Error may also be pending: clear it
+    clear_pending_js_error(env);
     return Outcome<R>::js_error(JsError::from_value(e.Value()));
 #endif
   }
   NAPIX_CATCH(...) {
 #if NAPIX_EXCEPTIONS
-    take_pending_js_error(env, &js);
+    clear_pending_js_error(env);
     return Outcome<R>::from_exception(std::current_exception());
 #endif
   }

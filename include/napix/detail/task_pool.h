@@ -10,16 +10,25 @@
 // returns to the JS thread; its `complete` either starts the next runner (JS can run) or marks the
 // pool closing and drops the queue (teardown began). So teardown waits for at most the tasks that
 // are running, plus one slice.
+//
+// Completions (FINDINGS: per-task wakeups are what limit raw napi_async_work) come back one of two
+// ways, each exactly once per job that left the queue: a runner that found the queue empty keeps
+// its last jobs and completes them in its own `complete` (the sequential case costs what one raw
+// async work costs); otherwise, and always for jobs with progress (their completion must follow
+// their progress values), through the pool's one Channel, one wakeup per batch. Each job then runs
+// inside its own async context (see `in_context`), so the caller's AsyncLocalStorage is seen.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <cstdint>
+#include <thread>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -32,13 +41,19 @@
 namespace napix {
 namespace detail {
 
-/// One queued unit of work. `run()` is called at most once, on a pool thread; a unit destroyed
-/// without running is "dropped". Thread: made on the JS thread, run and destroyed anywhere.
+/// One queued unit of work. `run()` is called at most once, on a pool thread; then
+/// `complete_js()` exactly once, on the JS thread — unless teardown drops it first. A unit
+/// destroyed without running is "dropped". Thread: made on the JS thread, run anywhere; napix
+/// makes sure the last reference goes on the JS thread while the environment lives.
 class PoolJob {
  public:
   virtual ~PoolJob() = default;
   /// Runs the job on a pool thread (a job cancelled before it started does nothing).
   virtual void run() = 0;
+  /// Whether the completion must come through the pool's Channel (after values sent there).
+  virtual bool ordered() const noexcept = 0;
+  /// Delivers the result. Thread: JS thread only.
+  virtual void complete_js(napi_env env) = 0;
 };
 
 class TaskPool : public std::enable_shared_from_this<TaskPool> {
@@ -53,8 +68,30 @@ class TaskPool : public std::enable_shared_from_this<TaskPool> {
   static std::shared_ptr<TaskPool> of(napi_env env);
 
   /// Queues `job`; false when the environment is closing (the job is left to the caller).
-  /// Thread: JS thread only.
+  /// Counts it live (see `done_js`). Thread: JS thread only.
   bool submit(std::shared_ptr<PoolJob>& job);
+
+  /// A live job's `complete_js` ran: the pool's Channel keeps the event loop alive only while
+  /// some job is live, the way a pending napi_async_work does. Thread: JS thread only.
+  void done_js() {
+    if (--live_ == 0 && deliver_) deliver_->unref();
+  }
+
+  /// Sends `f(Napi::Env)` to the JS thread through the pool's Channel (FIFO with every other
+  /// delivery). Returns as `Channel::send`. Thread: any.
+  template <class F>
+  Status deliver(F&& f) {
+    return deliver_ ? deliver_->send(std::forward<F>(f)) : Status::closing;
+  }
+
+  /// Runs `f()` inside `context` (napi_make_callback through a trampoline, so AsyncLocalStorage
+  /// survives on every Node version); a C++ exception escaping `f` or a JS exception it leaves
+  /// pending becomes `uncaughtException`. A null context runs `f` as is. Thread: JS thread only.
+  template <class F>
+  void in_context(napi_env env, napi_async_context context, F&& f);
+
+  bool on_js_thread() const noexcept { return std::this_thread::get_id() == js_thread_; }
+  napi_env env() const noexcept { return env_; }
 
   /// True once teardown was seen (a runner came back to a JS thread that cannot run JS, or the
   /// env cleanup hook ran). Thread: any.
@@ -78,12 +115,14 @@ class TaskPool : public std::enable_shared_from_this<TaskPool> {
     return runners_;
   }
 
-  explicit TaskPool(napi_env env) : env_(env), max_runners_(runner_limit()) {}
+  explicit TaskPool(napi_env env)
+      : env_(env), js_thread_(std::this_thread::get_id()), max_runners_(runner_limit()) {}
 
  private:
   struct Runner {
     std::shared_ptr<TaskPool> pool;
     napi_async_work work = nullptr;
+    std::vector<std::shared_ptr<PoolJob>> done;  // completed in this runner's `complete`
   };
 
   static int runner_limit() {
@@ -113,6 +152,8 @@ class TaskPool : public std::enable_shared_from_this<TaskPool> {
 
   void start_runner();  // the caller already counted it in runners_
   void close_and_drop();
+  void finished(Runner& runner, std::shared_ptr<PoolJob>& job, bool last);
+  static napi_value on_trampoline(napi_env env, napi_callback_info info);
   static void on_execute(napi_env env, void* data);
   static void on_complete(napi_env env, napi_status status, void* data);
   static void on_cleanup(void* arg);
@@ -127,14 +168,25 @@ class TaskPool : public std::enable_shared_from_this<TaskPool> {
   };
 
   const napi_env env_;
+  const std::thread::id js_thread_;
   const int max_runners_;
   std::atomic<bool> closing_{false};
-  std::optional<Channel> probe_channel_;  // set once on the JS thread, before any task
+  // Set once on the JS thread, before any task: completions, progress and teardown probes.
+  std::optional<Channel> deliver_;
   std::atomic<bool> probe_pending_{false};
   std::atomic<std::int64_t> last_probe_{0};
   std::mutex mutex_;
   std::deque<std::shared_ptr<PoolJob>> queue_;
   int runners_ = 0;  // napi_async_work items created and not yet completed
+  // Jobs whose completion could not be delivered (the Channel closed at teardown): released
+  // on the JS thread by the cleanup hook, since their closures may hold JS references.
+  std::vector<std::shared_ptr<PoolJob>> orphans_;
+
+  // JS thread only.
+  int live_ = 0;  // submitted jobs whose complete_js has not run
+  napi_ref trampoline_ = nullptr;
+  void (*current_fn_)(void*) = nullptr;
+  void* current_arg_ = nullptr;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -148,10 +200,14 @@ inline std::shared_ptr<TaskPool> TaskPool::of(napi_env env) {
     slot = std::make_shared<TaskPool>(env);
     napi_add_env_cleanup_hook(env, on_cleanup, env);
     ChannelOptions options;
-    options.name = "napix:task-probe";
+    options.name = "napix:task";
     options.keep_alive = false;
-    NAPIX_TRY { slot->probe_channel_.emplace(Napi::Env(env), options); }
+    NAPIX_TRY { slot->deliver_.emplace(Napi::Env(env), options); }
     NAPIX_CATCH(...) {}
+    napi_value fn = nullptr;
+    if (napi_create_function(env, "napixTask", NAPI_AUTO_LENGTH, on_trampoline, slot.get(), &fn) == napi_ok) {
+      napi_create_reference(env, fn, 1, &slot->trampoline_);
+    }
   }
   return slot;
 }
@@ -168,10 +224,54 @@ inline void TaskPool::on_cleanup(void* arg) {
     r.pools.erase(it);
   }
   pool->close_and_drop();
+  // Every runner has completed (teardown waits for async work before cleanup hooks): nothing
+  // adds orphans any more.
+  std::vector<std::shared_ptr<PoolJob>> orphans;
+  {
+    std::lock_guard<std::mutex> lock(pool->mutex_);
+    orphans.swap(pool->orphans_);
+  }
+  orphans.clear();
+  if (pool->trampoline_ != nullptr) napi_delete_reference(env, pool->trampoline_);
+  pool->trampoline_ = nullptr;
+}
+
+template <class F>
+void TaskPool::in_context(napi_env env, napi_async_context context, F&& f) {
+  using Fn = std::remove_reference_t<F>;
+  napi_value fn = nullptr, recv = nullptr, result = nullptr;
+  if (context == nullptr || trampoline_ == nullptr ||
+      napi_get_reference_value(env, trampoline_, &fn) != napi_ok || fn == nullptr) {
+    run_reporting_uncaught(env, f);
+    return;
+  }
+  napi_get_global(env, &recv);
+  // Saved and restored: user code in `f` may lead here again (stack discipline).
+  auto saved_fn = current_fn_;
+  void* saved_arg = current_arg_;
+  current_fn_ = [](void* p) { (*static_cast<Fn*>(p))(); };
+  current_arg_ = const_cast<void*>(static_cast<const void*>(&f));
+  if (napi_make_callback(env, context, recv, fn, 0, nullptr, &result) == napi_pending_exception) {
+    raise_pending_as_uncaught(env);
+  }
+  current_fn_ = saved_fn;
+  current_arg_ = saved_arg;
+}
+
+inline napi_value TaskPool::on_trampoline(napi_env env, napi_callback_info info) {
+  void* data = nullptr;
+  napi_get_cb_info(env, info, nullptr, nullptr, nullptr, &data);
+  auto* pool = static_cast<TaskPool*>(data);
+  if (pool->current_fn_ != nullptr) {
+    void (*fn)(void*) = pool->current_fn_;
+    void* arg = pool->current_arg_;
+    run_reporting_uncaught(env, [&] { fn(arg); });
+  }
+  return nullptr;
 }
 
 inline void TaskPool::probe() noexcept {
-  if (!probe_channel_ || closing()) return;
+  if (!deliver_ || closing()) return;
   const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                std::chrono::steady_clock::now().time_since_epoch())
                                .count();
@@ -180,7 +280,7 @@ inline void TaskPool::probe() noexcept {
   if (probe_pending_.exchange(true, std::memory_order_acq_rel)) return;
   last_probe_.store(now, std::memory_order_relaxed);
   NAPIX_TRY {
-    probe_channel_->try_send([probe = Probe(weak_from_this())](Napi::Env) mutable { probe.ran(); });
+    deliver_->try_send([probe = Probe(weak_from_this())](Napi::Env) mutable { probe.ran(); });
   }
   NAPIX_CATCH(...) { probe_pending_.store(false, std::memory_order_release); }
 }
@@ -196,12 +296,13 @@ inline bool TaskPool::submit(std::shared_ptr<PoolJob>& job) {
       spawn = true;
     }
   }
+  if (live_++ == 0 && deliver_) deliver_->ref();
   if (spawn) start_runner();
   return true;
 }
 
 inline void TaskPool::start_runner() {
-  auto* runner = new Runner{shared_from_this()};
+  auto* runner = new Runner{shared_from_this(), nullptr, {}};
   napi_value name = nullptr;
   napi_status s = napi_create_string_utf8(env_, "napix:task", NAPI_AUTO_LENGTH, &name);
   if (s == napi_ok) {
@@ -230,7 +331,8 @@ inline void TaskPool::close_and_drop() {
 }
 
 inline void TaskPool::on_execute(napi_env, void* data) {
-  TaskPool& pool = *static_cast<Runner*>(data)->pool;
+  Runner& runner = *static_cast<Runner*>(data);
+  TaskPool& pool = *runner.pool;
   const auto start = std::chrono::steady_clock::now();
   for (;;) {
     std::shared_ptr<PoolJob> job;
@@ -241,8 +343,28 @@ inline void TaskPool::on_execute(napi_env, void* data) {
       pool.queue_.pop_front();
     }
     job->run();
-    job.reset();
-    if (std::chrono::steady_clock::now() - start >= kSlice) return;
+    bool last = std::chrono::steady_clock::now() - start >= kSlice;
+    if (!last) {
+      std::lock_guard<std::mutex> lock(pool.mutex_);
+      last = pool.closing() || pool.queue_.empty();  // about to return to the JS thread
+    }
+    pool.finished(runner, job, last);
+    if (last) return;
+  }
+}
+
+// `job` ran (or was skipped). A runner about to return (`last`) completes it itself; otherwise
+// it goes through the Channel now, so a long task next on this runner does not hold it back.
+inline void TaskPool::finished(Runner& runner, std::shared_ptr<PoolJob>& job, bool last) {
+  if (last && !job->ordered()) {
+    runner.done.push_back(std::move(job));
+    return;
+  }
+  std::shared_ptr<PoolJob> keep = job;  // when the Channel refuses, the closure dies here
+  Status s = deliver([j = std::move(job)](Napi::Env env) { j->complete_js(env); });
+  if (s != Status::ok) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    orphans_.push_back(std::move(keep));
   }
 }
 
@@ -258,8 +380,10 @@ inline void TaskPool::on_complete(napi_env env, napi_status, void* data) {
       --pool.runners_;
     }
     pool.close_and_drop();
+    runner->done.clear();  // released here, on the JS thread
     return;
   }
+  // The next runner first, so the pool keeps working while these completions run JS.
   bool spawn = false;
   {
     std::lock_guard<std::mutex> lock(pool.mutex_);
@@ -270,6 +394,7 @@ inline void TaskPool::on_complete(napi_env env, napi_status, void* data) {
     }
   }
   if (spawn) pool.start_runner();
+  for (std::shared_ptr<PoolJob>& job : runner->done) job->complete_js(env);
 }
 
 }  // namespace detail

@@ -3,6 +3,7 @@
 // function that returns a promise) and to_future.
 #pragma once
 
+#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -120,8 +121,7 @@ Outcome<R> settled_outcome(napi_env env, bool fulfilled, napi_value value) {
     return Outcome<R>::success();
   } else {
     Result<R> converted = try_from_js<R>(Napi::Value(env, value));
-    JsError js("Error", "");
-    if (take_pending_js_error(env, &js)) return Outcome<R>::js_error(std::move(js));
+    if (std::optional<JsError> js = take_pending_js_error(env)) return Outcome<R>::js_error(std::move(*js));
     if (!converted) return Outcome<R>::failure(std::move(converted).error());
     return Outcome<R>::success(std::move(converted).value());
   }
