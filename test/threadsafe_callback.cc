@@ -248,6 +248,49 @@ Napi::Value abort_queued(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// typedChannel(fn, n) -> Promise<n>: a thread interleaves typed calls fn(2i) with closures sent
+// through cb.channel() that call fn(2i + 1); then settles the promise through the same channel.
+// JS must see 0, 1, ..., 2n - 1 in order, all before the promise resolves.
+Napi::Value typed_channel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Function fn = info[0].As<Napi::Function>();
+  int n = int_arg(info, 1);
+  auto& st = state(env);
+  int id = st.keep(fn);
+  TypedThreadSafeCallback<void(int)> cb(fn);
+  auto [deferred, promise] = napix::promise(env);
+  st.spawn([cb, ch = cb.channel(), n, id, d = std::move(deferred)]() mutable {
+    for (int i = 0; i < n; ++i) {
+      cb.call(2 * i);
+      ch.send([id, i](Napi::Env e) { state(e).function(id).Call({Napi::Number::New(e, 2 * i + 1)}); });
+    }
+    ch.settle_with(std::move(d), [n](Napi::Env) { return n; });
+  });
+  return promise;
+}
+
+// typedChannelAbort(n): n closures (each holding a Tracker) queued through a typed callback's
+// channel() on the JS thread (nothing drains meanwhile), then abort(): all destroyed unrun.
+Napi::Value typed_channel_abort(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int n = int_arg(info, 0);
+  counters().reset();
+  TypedThreadSafeCallback<void(int)> cb(Napi::Function::New(env, [](const Napi::CallbackInfo&) {}));
+  napix::Channel ch = cb.channel();
+  int queued = 0;
+  for (int i = 0; i < n; ++i) {
+    if (ch.send([t = napix_test::Tracker()](Napi::Env) mutable { t.ran(); }) == Status::ok) queued++;
+  }
+  cb.abort();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("queued", queued);
+  out.Set("ran", double(counters().ran.load()));
+  out.Set("dropped", double(counters().dropped.load()));
+  out.Set("sendAfter", napix::to_string(ch.send([](Napi::Env) {})));
+  out.Set("closed", ch.closed());
+  return out;
+}
+
 // bounded(form, fn): as channel.bounded, for try_call/call.
 Napi::Value bounded(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -415,6 +458,8 @@ void init_threadsafe_callback(Napi::Env env, Napi::Object exports) {
   napix_test::add(o, "callSyncOnJsThread", call_sync_on_js_thread);
   napix_test::add(o, "abortQueued", abort_queued);
   napix_test::add(o, "bounded", bounded);
+  napix_test::add(o, "typedChannel", typed_channel);
+  napix_test::add(o, "typedChannelAbort", typed_channel_abort);
   napix_test::add(o, "callFromThread", call_from_thread);
   napix_test::add(o, "startProducers", start_producers);
   napix_test::add(o, "counters", process_counters);

@@ -8,6 +8,22 @@ const { tsc } = addon;
 const forms = ['args', 'closure', 'typed'];
 
 describe(`ThreadSafeCallback [${addon.variant}]`, () => {
+  describe('TypedThreadSafeCallback::channel()', () => {
+    it('closures sent through channel() run in order with the typed calls, and settle_with after them', async () => {
+      const n = 5000;
+      const seen = [];
+      const r = await tsc.typedChannel((v) => { seen.push(v); }, n);
+      assert.equal(r, n);
+      assert.equal(seen.length, 2 * n);
+      for (let i = 0; i < 2 * n; i++) if (seen[i] !== i) assert.fail(`position ${i}: got ${seen[i]}`);
+    });
+
+    it('abort() destroys closures queued through channel() unrun, and the channel then reports closing', () => {
+      const r = tsc.typedChannelAbort(100);
+      assert.deepEqual(r, { queued: 100, ran: 0, dropped: 100, sendAfter: 'closing', closed: true });
+    });
+  });
+
   afterEach(() => addon.joinThreads());
 
   for (const form of forms) {

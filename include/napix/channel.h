@@ -89,8 +89,14 @@ class Channel {
  private:
   friend class ThreadSafeCallback;
   friend struct detail::Inspect;
-  using Job = detail::UniqueFunction<void(const detail::RunContext&)>;
+  template <class S>
+  friend class TypedThreadSafeCallback;
+  using Job = detail::ChannelJob;
   using Core = detail::Dispatcher<Job>;
+  // A typed callback's queue (TypedThreadSafeCallback::channel()).
+  explicit Channel(std::shared_ptr<detail::ChannelCore> core) noexcept : core_(std::move(core)) {
+    if (core_) core_->add_handle();
+  }
 
   // A ThreadSafeCallback is a Channel that also holds a function and its receiver.
   Channel(Napi::Env env, napi_value self, napi_value fn, const ChannelOptions& options);
@@ -101,7 +107,7 @@ class Channel {
   Status push_job(J&& job, bool block) const;
   bool on_js_thread() const { return core_ && core_->on_js_thread(); }
 
-  std::shared_ptr<Core> core_;
+  std::shared_ptr<detail::ChannelCore> core_;
 };
 
 namespace detail {
@@ -197,7 +203,7 @@ template <class J>
 Status Channel::push_job(J&& job, bool block) const {
   if (!core_) return Status::closing;
   Job item(std::forward<J>(job));
-  return core_->push(item, block);  // the dispatcher turns a JS-thread block into a try
+  return core_->push_job(item, block);  // the dispatcher turns a JS-thread block into a try
 }
 
 template <class F>

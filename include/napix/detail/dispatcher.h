@@ -20,6 +20,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -27,6 +28,7 @@
 #include "../error.h"
 #include "batch_queue.h"
 #include "module_pin.h"
+#include "unique_function.h"
 
 namespace napix {
 
@@ -108,10 +110,32 @@ void run_reporting_uncaught(napi_env env, F&& f) noexcept {
   raise_pending_as_uncaught(env);
 }
 
+/// What a Channel holds: the queue-kind-independent face of a Dispatcher, so a Channel can also
+/// feed a TypedThreadSafeCallback's typed queue (its `channel()`), FIFO with its calls.
+using ChannelJob = UniqueFunction<void(const RunContext&)>;
+
+class ChannelCore {
+ public:
+  /// Queues `job` (moved from only on `ok`). Thread: any.
+  virtual Status push_job(ChannelJob& job, bool block) = 0;
+  virtual void add_handle() noexcept = 0;
+  virtual void drop_handle() noexcept = 0;
+  virtual void abort() = 0;
+  virtual void ref() = 0;
+  virtual void unref() = 0;
+  virtual bool has_ref() const noexcept = 0;
+  virtual bool on_js_thread() const noexcept = 0;
+  virtual bool closed() const = 0;
+  virtual std::size_t blocked_producers() const = 0;
+
+ protected:
+  ~ChannelCore() = default;  // owned through shared_ptr<Dispatcher<Item>>
+};
+
 /// Control block of a Channel or ThreadSafeCallback family. `Item` is a move-only callable
 /// `void(const RunContext&)` whose destructor is its "destroyed unrun" path.
 template <class Item>
-class Dispatcher : public std::enable_shared_from_this<Dispatcher<Item>> {
+class Dispatcher final : public ChannelCore, public std::enable_shared_from_this<Dispatcher<Item>> {
  public:
   /// Items run per turn of the event loop before yielding (FINDINGS: ≤1024 per wakeup).
   static constexpr std::size_t kMaxBatch = 1024;
@@ -131,31 +155,40 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher<Item>> {
   Status push(Item& item, bool block) {
     return to_status(block && !on_js_thread() ? queue_.push(item) : queue_.try_push(item));
   }
+  /// A Channel closure: queued as is, or boxed into the queue's item type (Item(ChannelJob&&)).
+  Status push_job(ChannelJob& job, bool block) override {
+    if constexpr (std::is_same_v<Item, ChannelJob>) {
+      return push(job, block);
+    } else {
+      Item item(std::move(job));
+      return push(item, block);
+    }
+  }
 
   /// A handle (Channel object) was made / destroyed. The last one gives the tsfn back, so the
   /// loop can exit once the queue is drained and the JS function can be collected. Thread: any.
-  void add_handle() noexcept { handles_.fetch_add(1, std::memory_order_relaxed); }
-  void drop_handle() noexcept {
+  void add_handle() noexcept override { handles_.fetch_add(1, std::memory_order_relaxed); }
+  void drop_handle() noexcept override {
     if (handles_.fetch_sub(1, std::memory_order_acq_rel) == 1) release_tsfn(napi_tsfn_release);
   }
 
   /// Stops accepting items and destroys the queued ones unrun (on this thread). Thread: any.
-  void abort() {
+  void abort() override {
     std::vector<Item> rest = queue_.close();
     rest.clear();
     release_tsfn(napi_tsfn_abort);
   }
 
   /// Thread: JS thread only.
-  void ref();
-  void unref();
+  void ref() override;
+  void unref() override;
   // (has_ref_ is JS-thread state; ref/unref take tsfn_mutex_ only to order against the finalizer)
-  bool has_ref() const noexcept { return has_ref_; }
+  bool has_ref() const noexcept override { return has_ref_; }
 
-  bool on_js_thread() const noexcept { return std::this_thread::get_id() == js_thread_; }
-  bool closed() const { return queue_.closed(); }
+  bool on_js_thread() const noexcept override { return std::this_thread::get_id() == js_thread_; }
+  bool closed() const override { return queue_.closed(); }
   /// For tests: producers blocked on a full queue, and calls counted against max_queue.
-  std::size_t blocked_producers() const { return queue_.blocked_producers(); }
+  std::size_t blocked_producers() const override { return queue_.blocked_producers(); }
   std::size_t outstanding() const { return queue_.outstanding(); }
   napi_env env() const noexcept { return env_; }
 

@@ -4,6 +4,7 @@
 // queue is the fastest design measured). Included at the end of threadsafe_callback.h.
 #pragma once
 
+#include <cstdint>
 #include <cstring>
 #include <future>
 #include <new>
@@ -71,49 +72,75 @@ class CompletionSlot {
 /// One queued typed call: the arguments and, for call_async/call_sync, where the result goes.
 /// Destroyed unrun, it completes that with "closing". The pointer is kept as bytes so that it adds
 /// exactly 8 bytes whatever the arguments' alignment: a void(int) call is 12 bytes, not 16.
+///
+/// Or a Channel closure sent through the callback's `channel()`, boxed on the heap: the low bit
+/// of the pointer word says so (Completion pointers are aligned) and the argument bytes are unused.
 template <class R, class... Args>
 class TypedCall {
+  using Tuple = std::tuple<Args...>;
+  static constexpr std::uintptr_t kJob = 1;
+
  public:
-  TypedCall(Completion<R>* done, Args&&... args) : args_(std::move(args)...) { set_done(done); }
-  TypedCall(TypedCall&& other) noexcept(std::is_nothrow_move_constructible_v<std::tuple<Args...>>)
-      : args_(std::move(other.args_)) {
-    set_done(other.take_done());
+  TypedCall(Completion<R>* done, Args&&... args) {
+    ::new (static_cast<void*>(args_)) Tuple(std::move(args)...);
+    set_word(reinterpret_cast<std::uintptr_t>(done));
+  }
+  explicit TypedCall(ChannelJob&& job) {
+    set_word(reinterpret_cast<std::uintptr_t>(new ChannelJob(std::move(job))) | kJob);
+  }
+  TypedCall(TypedCall&& other) noexcept(std::is_nothrow_move_constructible_v<Tuple>) {
+    const std::uintptr_t w = other.word();
+    if ((w & kJob) == 0) ::new (static_cast<void*>(args_)) Tuple(std::move(other.tuple()));
+    set_word(w);
+    other.set_word(w & kJob);  // moved-from: no completion, no job (a typed one keeps its tuple)
   }
   // The queue compacts by move-assignment; arguments only need to be move-constructible.
-  TypedCall& operator=(TypedCall&& other) noexcept(
-      std::is_nothrow_move_constructible_v<std::tuple<Args...>>) {
+  TypedCall& operator=(TypedCall&& other) noexcept(std::is_nothrow_move_constructible_v<Tuple>) {
     if (this != &other) {
       this->~TypedCall();
       new (this) TypedCall(std::move(other));  // NOLINT: same type, same storage
     }
     return *this;
   }
-  ~TypedCall() { fail(); }
+  ~TypedCall() {
+    const std::uintptr_t w = word();
+    if ((w & kJob) != 0) {
+      delete reinterpret_cast<ChannelJob*>(w & ~kJob);  // a closure destroyed unrun
+      return;
+    }
+    if (auto* done = reinterpret_cast<Completion<R>*>(w)) done->complete(Outcome<R>::closing());
+    tuple().~Tuple();
+  }
 
   void operator()(const RunContext& cx) {
-    Completion<R>* done = take_done();
+    const std::uintptr_t w = word();
+    if ((w & kJob) != 0) {
+      set_word(kJob);
+      std::unique_ptr<ChannelJob> job(reinterpret_cast<ChannelJob*>(w & ~kJob));
+      if (job) (*job)(cx);
+      return;
+    }
+    set_word(0);
+    auto* done = reinterpret_cast<Completion<R>*>(w);
     if (done == nullptr) {
       napi_value ignored;
-      call_js(cx, args_, std::index_sequence_for<Args...>{}, &ignored);
+      call_js(cx, tuple(), std::index_sequence_for<Args...>{}, &ignored);
       return;  // a pending exception is the dispatcher's: uncaughtException
     }
-    call_and_complete<R>(cx, args_, CompletionSlot<R>(done));
+    call_and_complete<R>(cx, tuple(), CompletionSlot<R>(done));
   }
 
  private:
-  void fail() {
-    if (Completion<R>* done = take_done()) done->complete(Outcome<R>::closing());
+  Tuple& tuple() noexcept { return *std::launder(reinterpret_cast<Tuple*>(args_)); }
+  std::uintptr_t word() const noexcept {
+    std::uintptr_t w;
+    std::memcpy(&w, done_, sizeof w);
+    return w;
   }
-  Completion<R>* take_done() noexcept {
-    Completion<R>* done;
-    std::memcpy(&done, done_, sizeof done);
-    set_done(nullptr);
-    return done;
-  }
-  void set_done(Completion<R>* done) noexcept { std::memcpy(done_, &done, sizeof done); }
+  void set_word(std::uintptr_t w) noexcept { std::memcpy(done_, &w, sizeof w); }
 
-  std::tuple<Args...> args_;
-  unsigned char done_[sizeof(Completion<R>*)];
+  alignas(Tuple) unsigned char args_[sizeof(Tuple)];
+  unsigned char done_[sizeof(std::uintptr_t)];
 };
 
 }  // namespace detail
@@ -185,6 +212,11 @@ class TypedThreadSafeCallback<R(Args...)> {
     if (core_) core_->abort();
   }
   bool closed() const { return !core_ || core_->closed(); }
+
+  /// A Channel onto this callback's own queue: its closures run in order with the calls (each
+  /// one is boxed on the heap; typed calls stay unboxed). Copies count as handles of the
+  /// callback. Thread: any.
+  Channel channel() const { return Channel(core_); }
 
  private:
   friend struct detail::Inspect;
