@@ -313,13 +313,16 @@ void produce(ThreadSafeCallback unbounded, ThreadSafeCallback bounded, std::uint
         auto f = unbounded.channel().send_async([](Napi::Env env) {
           auto [d, p] = napix::promise(env);
           observe(env, p);
-          // Counted only when the round trip will hand the Deferred over (capture() turns a
-          // pending exception into an error instead).
-          if (!env.IsExceptionPending()) bump(deferredCreated);
+          // Counted only when a promise was made and the round trip will hand its Deferred over
+          // (capture() turns a pending exception into an error instead). Exceptions off, once
+          // JS cannot run promise() gives an empty Deferred and no exception can be left
+          // pending: the producer gets the empty one.
+          if (!d.settled() && !env.IsExceptionPending()) bump(deferredCreated);
           return std::move(d);
         });
         Deferred d;
         Got got = outcome(f, &d);
+        if (got == Got::value && d.settled()) got = Got::failed;  // no promise could be made
         if (got != Got::value) {
           bump(got == Got::closing ? fetchClosing : fetchFailed);
           done = got == Got::closing;
