@@ -11,6 +11,7 @@
       'test/threadsafe_callback.cc',
       'test/promise.cc',
       'test/task.cc',
+      'test/stress.cc',
     ],
   },
   'target_defaults': {

@@ -19,6 +19,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   init_threadsafe_callback(env, exports);
   init_promise(env, exports);
   init_task(env, exports);
+  init_stress(env, exports);
   return exports;
 }
 

@@ -20,6 +20,7 @@ void init_channel(Napi::Env env, Napi::Object exports);
 void init_threadsafe_callback(Napi::Env env, Napi::Object exports);
 void init_promise(Napi::Env env, Napi::Object exports);
 void init_task(Napi::Env env, Napi::Object exports);
+void init_stress(Napi::Env env, Napi::Object exports);
 
 namespace napix {
 namespace detail {

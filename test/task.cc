@@ -314,6 +314,18 @@ Napi::Value sleepers(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// afterExit(exit): calls exit() (a Worker's process.exit()), after which JS cannot run, then
+// starts tasks as a closure later in the same napix batch would: exceptions off, no promise can
+// be made, and cancelling the task must not settle the empty Deferred (a fatal error).
+Napi::Value after_exit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  info[0].As<Napi::Function>().Call({});
+  auto [handle, promise] = napix::task(env, [] { return 1; }).cancellable_promise();
+  handle.cancel();
+  napix::task(env, [] { return 2; }).promise();
+  return promise;
+}
+
 // ---- doc/task.md examples (test/docs.test.js checks they appear here verbatim) ----
 
 // fib(n): a promise of the n-th Fibonacci number, computed on the libuv pool.
@@ -378,6 +390,7 @@ void init_task(Napi::Env env, Napi::Object exports) {
   napix_test::add(t, "progress", progress);
   napix_test::add(t, "als", als);
   napix_test::add(t, "sleepers", sleepers);
+  napix_test::add(t, "afterExit", after_exit);
   napix_test::add(t, "fib", fib);
   napix_test::add(t, "countTo", count_to);
   napix_test::add(t, "checksum", checksum);

@@ -259,6 +259,16 @@ describe(`task [${addon.variant}]`, () => {
     }
   });
 
+  it('a task started and cancelled after its Worker called process.exit() is no fatal error', async () => {
+    // Exceptions off, napix::promise() then gives no promise; cancel() used to settle the empty
+    // Deferred: "napix::Deferred settled twice", a fatal error for the whole process (found by
+    // test/stress.test.js). Exceptions on, promise() throws and nothing starts.
+    const r = await runFixture('task_after_exit.js');
+    assert.equal(r.signal, null, r.stderr);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'worker exit 0');
+  });
+
   it('the doc/task.md examples behave as they say', async () => {
     assert.equal(await task.fib(10), 55);
     const seen = [];

@@ -217,7 +217,7 @@ class TaskHandle {
   explicit TaskHandle(std::weak_ptr<detail::TaskCore> core) : core_(std::move(core)) {}
   std::shared_ptr<detail::TaskCore> lock(const char* what) const {
     std::shared_ptr<detail::TaskCore> core = core_.lock();
-    if (core && !core->pool->on_js_thread()) {
+    if (core && core->pool && !core->pool->on_js_thread()) {
       detail::misuse(std::string("napix::TaskHandle::").append(what).append(" called off its JavaScript thread").c_str());
     }
     return core;
@@ -509,6 +509,13 @@ template <class C>
 std::pair<std::shared_ptr<detail::TaskCore>, Napi::Promise> TaskBuilder<E>::launch_promise(C complete) {
   auto core = std::make_shared<detail::TaskCore>(env_);
   auto [d, p] = napix::promise(env_);
+  if (d.settled()) {
+    // Exceptions off, and the environment can no longer run JS (a Worker that called
+    // process.exit() earlier in this batch): no promise, its JS exception is pending. Start
+    // nothing — a later cancel() or completion would settle an empty Deferred (a fatal error).
+    core->settled = true;
+    return {core, p};
+  }
   core->deferred = std::move(d);
   core->has_promise = true;
   launch(core, [complete = std::move(complete)](Napi::Env, Exec&& r, detail::TaskCore& c) mutable {

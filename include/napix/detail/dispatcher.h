@@ -202,6 +202,8 @@ class Dispatcher final : public ChannelCore, public std::enable_shared_from_this
   void run_batch(napi_env env);
   void run_one(napi_env env, Item& item, const RunContext& cx) noexcept;
   void drop_all() { std::vector<Item> rest = queue_.close(); }
+  // Deletes the JS references and the async context. Thread: JS thread only.
+  void free_js(napi_env env) noexcept;
 
   static void on_wake(napi_env env, napi_value js_cb, void* context, void* data);
   static void on_finalize(napi_env env, void* data, void* hint);
@@ -262,7 +264,10 @@ napi_status Dispatcher<Item>::init(napi_value self, napi_value fn, const Channel
   if (s == napi_ok) s = napi_create_reference(env, trampoline, 1, &trampoline_ref_);
   if (s == napi_ok && self != nullptr) s = napi_create_reference(env, self, 1, &self_ref_);
   if (s == napi_ok && fn != nullptr) s = napi_create_reference(env, fn, 1, &fn_ref_);
-  if (s != napi_ok) return s;
+  if (s != napi_ok) {
+    free_js(env);  // no finalizer will: the async context would leak (ASan, test/stress.test.js)
+    return s;
+  }
 
   // The tsfn owns one reference to this block until its finalizer; the handles own the others.
   auto* owner = new std::shared_ptr<Dispatcher>(this->shared_from_this());
@@ -270,6 +275,7 @@ napi_status Dispatcher<Item>::init(napi_value self, napi_value fn, const Channel
                                       on_wake, &tsfn_);
   if (s != napi_ok) {
     delete owner;
+    free_js(env);
     return s;
   }
   tsfn_alive_ = true;
@@ -396,12 +402,17 @@ void Dispatcher<Item>::on_finalize(napi_env env, void* data, void*) {
   }
   rest.clear();  // destroyed unrun, outside every lock
   d.batch_.clear();
-  for (napi_ref* ref : {&d.trampoline_ref_, &d.self_ref_, &d.fn_ref_}) {
+  d.free_js(env);
+}
+
+template <class Item>
+void Dispatcher<Item>::free_js(napi_env env) noexcept {
+  for (napi_ref* ref : {&trampoline_ref_, &self_ref_, &fn_ref_}) {
     if (*ref != nullptr) napi_delete_reference(env, *ref);
     *ref = nullptr;
   }
-  if (d.async_context_ != nullptr) napi_async_destroy(env, d.async_context_);
-  d.async_context_ = nullptr;
+  if (async_context_ != nullptr) napi_async_destroy(env, async_context_);
+  async_context_ = nullptr;
 }
 
 }  // namespace detail
