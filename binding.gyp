@@ -7,6 +7,7 @@
       'test/error.cc',
       'test/convert.cc',
       'test/doc_snippets.cc',
+      'test/doc_guides.cc',
       'test/channel.cc',
       'test/threadsafe_callback.cc',
       'test/promise.cc',

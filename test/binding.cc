@@ -15,6 +15,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   init_error(env, exports);
   init_convert(env, exports);
   init_doc_snippets(env, exports);
+  init_doc_guides(env, exports);
   init_channel(env, exports);
   init_threadsafe_callback(env, exports);
   init_promise(env, exports);

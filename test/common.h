@@ -16,6 +16,7 @@
 void init_error(Napi::Env env, Napi::Object exports);
 void init_convert(Napi::Env env, Napi::Object exports);
 void init_doc_snippets(Napi::Env env, Napi::Object exports);
+void init_doc_guides(Napi::Env env, Napi::Object exports);
 void init_channel(Napi::Env env, Napi::Object exports);
 void init_threadsafe_callback(Napi::Env env, Napi::Object exports);
 void init_promise(Napi::Env env, Napi::Object exports);

@@ -1,7 +1,9 @@
 'use strict';
 // The docs' C++ must compile: every ```cpp block in README.md and doc/*.md has to appear verbatim
-// (ignoring indentation) in a C++ source that `npm test` builds. Blocks fenced `cpp planned`
-// describe API that does not exist yet and are skipped.
+// (ignoring indentation) in a C++ source that `npm test` builds. Two fence tags exempt a block:
+// `cpp planned` (API that does not exist yet) and `cpp node-addon-api` (the other library's code,
+// shown beside napix's in doc/migration.md). Any other tag after `cpp` fails the page, so a typo
+// cannot quietly exempt a block from being compiled.
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -10,13 +12,21 @@ const { until } = require('./helpers');
 
 const root = path.join(__dirname, '..');
 
+const exemptTags = ['planned', 'node-addon-api'];
+
+// The page's compiled blocks, and the tags of any ```cpp fences it exempts by an unknown tag.
 function cppBlocks(file) {
   const text = fs.readFileSync(file, 'utf8');
   const blocks = [];
-  const re = /^```cpp[ \t]*\n([\s\S]*?)^```/gm;
+  const unknownTags = [];
+  const re = /^```cpp([^\n]*)\n([\s\S]*?)^```/gm;
   let m;
-  while ((m = re.exec(text))) blocks.push(m[1]);
-  return blocks;
+  while ((m = re.exec(text))) {
+    const tag = m[1].trim();
+    if (!tag) blocks.push(m[2]);
+    else if (!exemptTags.includes(tag)) unknownTags.push(tag);
+  }
+  return { blocks, unknownTags };
 }
 
 function compiledSources() {
@@ -39,9 +49,10 @@ describe(`docs [${addon.variant}]`, () => {
   const sources = normalize(compiledSources());
   const pages = ['README.md', ...fs.readdirSync(path.join(root, 'doc')).filter((f) => f.endsWith('.md')).map((f) => `doc/${f}`)];
   for (const page of pages) {
-    const blocks = cppBlocks(path.join(root, page));
-    if (!blocks.length) continue;
+    const { blocks, unknownTags } = cppBlocks(path.join(root, page));
+    if (!blocks.length && !unknownTags.length) continue;
     it(`${page}: all ${blocks.length} C++ blocks are compiled`, () => {
+      assert.deepEqual(unknownTags, [], `${page}: unknown fence tags (use \`cpp\`, or one of ${exemptTags.join(', ')})`);
       for (const b of blocks) {
         assert.ok(sources.includes(normalize(b)), `${page}: this block is not in any compiled source:\n${b}`);
       }
@@ -78,5 +89,97 @@ describe(`docs [${addon.variant}]`, () => {
     assert.equal(await addon.docs.compute(100), 5050);
     assert.equal(await addon.docs.maybeLater(true), 'now');
     await assert.rejects(addon.docs.maybeLater(false), { code: 'ERR_NAPIX_DEFERRED_DROPPED' });
+  });
+
+  // doc/getting-started.md, doc/migration.md and doc/threading.md (test/doc_guides.cc).
+  const guides = addon.guides;
+
+  it('the getting-started addon behaves as the page says', async () => {
+    if (addon.exceptions) {
+      assert.deepEqual(guides.greet('Ada', 2), ['Hello, Ada!', 'Hello, Ada!']);
+      assert.throws(() => guides.greet(42, 2), { name: 'TypeError', message: 'expected string, got number' });
+      assert.throws(() => guides.greet('Ada', -1), { name: 'RangeError' });
+    }
+    const ticks = [];
+    guides.tick(3, (i) => ticks.push(i));
+    assert.equal(await guides.slowSqrt(16), 4);
+    await assert.rejects(guides.slowSqrt(-1), { name: 'RangeError', message: 'x must not be negative' });
+    assert.equal(await guides.countPrimes(100000), 9592);
+    await until(() => ticks.length === 3, 5000, 'the ticks');
+    assert.deepEqual(ticks, [1, 2, 3]);
+  });
+
+  describe('the migration examples behave as the page says', () => {
+    it('ThreadSafeFunction → ThreadSafeCallback, TypedThreadSafeFunction → TypedThreadSafeCallback', async () => {
+      const ticks = [];
+      guides.startTicker(3, (i) => ticks.push(i));
+      const readings = [];
+      guides.watchSensors((...args) => readings.push(args));
+      await until(() => ticks.length === 3 && readings.length === 100, 5000, 'the calls');
+      assert.deepEqual(ticks, [1, 2, 3]);
+      assert.deepEqual(readings, Array.from({ length: 100 }, (_, i) => ['temperature', 20 + i / 10]));
+    });
+
+    it('AsyncWorker → task().promise() and and_then', async () => {
+      assert.equal(await guides.smallestFactor(91), 7);
+      assert.equal(await guides.smallestFactor(97), 97);
+      await assert.rejects(guides.smallestFactor(1), { name: 'RangeError', message: 'n must be at least 2', code: 'ERR_OUT_OF_RANGE' });
+      const calls = [];
+      guides.smallestFactorCb(91, (...args) => calls.push(args));
+      guides.smallestFactorCb(1, (...args) => calls.push(args));
+      await until(() => calls.length === 2, 5000, 'the callbacks');
+      const ok = calls.find((c) => c.length === 2);
+      const failed = calls.find((c) => c.length === 1);
+      assert.deepEqual(ok, [null, 7]);
+      assert.ok(failed[0] instanceof RangeError && failed[0].message === 'n must be at least 2', String(failed[0]));
+    });
+
+    it('AsyncProgressQueueWorker → progress: every value, in order, before the result', async () => {
+      const seen = [];
+      const n = await guides.scan(1000, (v) => seen.push(v)).then((v) => {
+        assert.equal(seen.length, 10, 'all progress values before the promise settled');
+        return v;
+      });
+      assert.equal(n, 1000);
+      assert.deepEqual(seen, [100, 200, 300, 400, 500, 600, 700, 800, 900, 1000]);
+    });
+
+    it('Promise::Deferred → promise(); settling from a thread; a dropped Deferred rejects', async () => {
+      assert.equal(await guides.textLength('hello'), 5);
+      await assert.rejects(guides.textLength(''), { name: 'TypeError', message: 'empty text', code: 'ERR_INVALID_ARG_TYPE' });
+      assert.equal(await guides.readSensor(1), 21);
+      await assert.rejects(guides.readSensor(-1), { code: 'ERR_NAPIX_DEFERRED_DROPPED' });
+    });
+
+    it('Cancel() → AbortSignal and TaskHandle::cancel', async () => {
+      await assert.rejects(guides.crunchUntil(AbortSignal.abort()), { name: 'AbortError' });
+      const controller = new AbortController();
+      const running = guides.crunchUntil(controller.signal);
+      setTimeout(() => controller.abort(new Error('enough')), 20);
+      await assert.rejects(running, { message: 'enough' });
+      const { promise, cancel } = guides.startCrunch();
+      setTimeout(cancel, 20);
+      await assert.rejects(promise, { name: 'AbortError', message: 'The operation was aborted', code: 'ABORT_ERR' });
+      const queued = guides.startCrunch();
+      queued.cancel();
+      await assert.rejects(queued.promise, { name: 'AbortError', code: 'ABORT_ERR' });
+    });
+  });
+
+  it('the threading examples behave as the page says', async () => {
+    const values = [];
+    const n = await guides.report(1000, (v) => values.push(v)).then((v) => {
+      assert.equal(values.length, 1000, 'every call ran before the promise settled');
+      return v;
+    });
+    assert.equal(n, 1000);
+    assert.deepEqual(values, Array.from({ length: 1000 }, (_, i) => i));
+    const log = [];
+    guides.twoInOneBatch((x) => {
+      log.push(x);
+      Promise.resolve().then(() => log.push(`after ${x}`));
+    });
+    await until(() => log.length === 4, 5000, 'the batch');
+    assert.deepEqual(log, ['a', 'b', 'after a', 'after b']);
   });
 });
