@@ -297,36 +297,7 @@ async function tasks() {
   const n = quick ? 20000 : 100000;
   const nSeq = quick ? 2000 : 10000;
   const reps = config.reps;
-  // The worker_threads baseline: P Workers post N integers in total to the main thread, one
-// postMessage each (what a JS-only addon alternative would do). Workers are started once and reused,
-// so their startup is not timed; the clock runs from 'go' until the N-th message arrived.
-let workerPool = [];
-function tputWorkers(producers, n, onMessage) {
-  const { Worker } = require('node:worker_threads');
-  while (workerPool.length < producers) {
-    const w = new Worker(`const { parentPort } = require('node:worker_threads');
-      parentPort.on('message', ({ from, count }) => { for (let i = from; i < from + count; i++) parentPort.postMessage(i); });`, { eval: true });
-    w.unref();
-    workerPool.push(w);
-  }
-  return new Promise((resolve) => {
-    const t0 = process.hrtime.bigint();
-    const per = Math.floor(n / producers);
-    const used = workerPool.slice(0, producers);
-    onLast = () => {
-      for (const w of used) w.removeAllListeners('message');
-      resolve(Number(process.hrtime.bigint() - t0));
-    };
-    for (let p = 0; p < producers; p++) {
-      const from = p * per;
-      const count = p === producers - 1 ? n - from : per;
-      used[p].on('message', onMessage);
-      used[p].postMessage({ from, count });
-    }
-  });
-}
-
-const designs = [['raw', 'raw napi_async_work + napi_create_promise'], ['naa', 'node-addon-api AsyncWorker + Deferred'], ['napix', 'napix task().promise()']];
+  const designs = [['raw', 'raw napi_async_work + napi_create_promise'], ['naa', 'node-addon-api AsyncWorker + Deferred'], ['napix', 'napix task().promise()']];
   const batch = Object.fromEntries(designs.map(([k]) => [k, []]));
   const seq = Object.fromEntries(designs.map(([k]) => [k, []]));
   for (const [k] of designs) { await addon.taskBatch(k, 2000); for (let i = 0; i < 200; i++) await addon.taskOne(k, i); }  // warm-up
