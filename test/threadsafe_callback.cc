@@ -358,6 +358,39 @@ Napi::Value call_from_thread(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// flood(form, n, fn): queues n calls fn(i) (i = 0..n-1) from the JS thread, so they are all
+// waiting before the queue drains once. Each is counted ran (when it starts) or dropped (destroyed
+// unrun) in the process-wide counters, reset first. The channel form's closures call fn too.
+Napi::Value flood(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string form = info[0].As<Napi::String>().Utf8Value();
+  int n = int_arg(info, 1);
+  Napi::Function fn = info[2].As<Napi::Function>();
+  counters().reset();
+  if (form == "typed") {
+    TypedThreadSafeCallback<void(int, napix_test::Counted)> cb(fn);
+    for (int i = 0; i < n; ++i) cb.call(i, napix_test::Counted());
+  } else if (form == "channel") {
+    napix::Channel ch(env);
+    int id = state(env).keep(fn);
+    for (int i = 0; i < n; ++i) {
+      ch.send([t = napix_test::Tracker(), id, i](Napi::Env e) mutable {
+        t.ran();
+        state(e).function(id).Call({Napi::Number::New(e, i)});
+      });
+    }
+  } else {
+    ThreadSafeCallback cb(fn);
+    for (int i = 0; i < n; ++i) {
+      cb.call([t = napix_test::Tracker(), i](Napi::Env e, Napi::Value, Napi::Function f) mutable {
+        t.ran();
+        f.Call({Napi::Number::New(e, i)});
+      });
+    }
+  }
+  return env.Undefined();
+}
+
 // startProducers({form, threads, maxQueue, fn}): producers call until they see `closing`
 // (teardown tests). Everything is counted in the process-wide counters.
 Napi::Value start_producers(const Napi::CallbackInfo& info) {
@@ -467,6 +500,7 @@ void init_threadsafe_callback(Napi::Env env, Napi::Object exports) {
   napix_test::add(o, "typedChannelAbort", typed_channel_abort);
   napix_test::add(o, "callFromThread", call_from_thread);
   napix_test::add(o, "startProducers", start_producers);
+  napix_test::add(o, "flood", flood);
   napix_test::add(o, "counters", process_counters);
   napix_test::add(o, "resetCounters", reset_counters);
   napix_test::add(o, "reportAtExit", report_at_exit);

@@ -1,6 +1,8 @@
 'use strict';
 const assert = require('node:assert/strict');
 const { AsyncLocalStorage } = require('node:async_hooks');
+const path = require('node:path');
+const { Worker } = require('node:worker_threads');
 const addon = require('./addon');
 const { until, runFixture } = require('./helpers');
 
@@ -82,6 +84,48 @@ describe(`ThreadSafeCallback [${addon.variant}]`, () => {
       assert.match(r, addon.exceptions ? /^logic_error:.*would deadlock$/ : /^Result:ERR_NAPIX_WOULD_DEADLOCK:/);
     });
   }
+
+  describe('event loop fairness', () => {
+    // Node re-dispatches a tsfn called from inside its own callback in the same loop turn (up to
+    // 999 times); napix yields through a second one, so a turn runs at most two batches of 1024.
+    for (const form of ['closure', 'typed', 'channel']) {
+      it(`${form}: a flood of queued calls lets setImmediate and timers run between batches`, async () => {
+        const n = 200000;
+        let seen = 0;
+        let outOfOrder = 0;
+        let allSeen;
+        const all = new Promise((resolve) => { allSeen = resolve; });
+        tsc.flood(form, n, (i) => {
+          if (i !== seen) outOfOrder++;
+          if (++seen === n) allSeen();
+        });
+        const atImmediate = await new Promise((resolve) => setImmediate(() => resolve(seen)));
+        const atTimer = await new Promise((resolve) => setTimeout(() => resolve(seen), 1));
+        await all;
+        assert.equal(outOfOrder, 0);
+        assert.ok(atImmediate <= 2 * 1024, `${atImmediate} calls ran before setImmediate fired (at most 2 batches)`);
+        assert.ok(atTimer < n, `the 1 ms timer fired only after all ${n} calls`);
+        const c = tsc.counters();
+        assert.equal(c.ran, n);
+        assert.equal(c.dropped, 0);
+      });
+
+      it(`${form}: no call of a batch starts after one calls process.exit() in a Worker`, async () => {
+        const worker = new Worker(path.join(__dirname, 'fixtures', 'flood_exit.js'), {
+          workerData: { form },
+          env: { ...process.env, NAPIX_TEST_VARIANT: addon.variant },
+        });
+        const code = await new Promise((resolve, reject) => {
+          worker.on('exit', resolve);
+          worker.on('error', reject);
+        });
+        assert.equal(code, 0);
+        const c = tsc.counters();
+        assert.equal(c.ran, 10, 'calls 0..9 started, the tenth exited');
+        assert.equal(c.dropped, 90, 'the other 90 were destroyed unrun');
+      });
+    }
+  });
 
   describe('call_async / call_sync', () => {
     const cases = [

@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -169,7 +170,13 @@ class Dispatcher final : public ChannelCore, public std::enable_shared_from_this
   /// loop can exit once the queue is drained and the JS function can be collected. Thread: any.
   void add_handle() noexcept override { handles_.fetch_add(1, std::memory_order_relaxed); }
   void drop_handle() noexcept override {
-    if (handles_.fetch_sub(1, std::memory_order_acq_rel) == 1) release_tsfn(napi_tsfn_release);
+    if (handles_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      // With calls still queued the tsfn is given back once they drained (run_batch): given back
+      // now, Node would close it after the next wakeup, and the queue could not yield any more.
+      std::lock_guard<std::mutex> lock(tsfn_mutex_);
+      handles_gone_ = true;
+      if (queue_.size() == 0) release_locked(napi_tsfn_release);
+    }
   }
 
   /// Stops accepting items and destroys the queued ones unrun (on this thread). Thread: any.
@@ -198,8 +205,11 @@ class Dispatcher final : public ChannelCore, public std::enable_shared_from_this
   napi_status init(napi_value self, napi_value fn, const ChannelOptions& options);
   bool wake() noexcept;
   void release_tsfn(napi_threadsafe_function_release_mode mode) noexcept;
-  void dispatch(napi_env env);
+  void release_locked(napi_threadsafe_function_release_mode mode) noexcept;  // holds tsfn_mutex_
+  void dispatch(napi_env env, bool via_yield);
   void run_batch(napi_env env);
+  bool yield_turn(napi_env env);
+  bool ensure_yield_tsfn(napi_env env) noexcept;
   void run_one(napi_env env, Item& item, const RunContext& cx) noexcept;
   void drop_all() { std::vector<Item> rest = queue_.close(); }
   // Deletes the JS references and the async context. Thread: JS thread only.
@@ -207,6 +217,8 @@ class Dispatcher final : public ChannelCore, public std::enable_shared_from_this
 
   static void on_wake(napi_env env, napi_value js_cb, void* context, void* data);
   static void on_finalize(napi_env env, void* data, void* hint);
+  static void on_yield(napi_env env, napi_value js_cb, void* context, void* data);
+  static void on_yield_finalize(napi_env env, void* data, void* hint);
   static napi_value on_trampoline(napi_env env, napi_callback_info info);
 
   BatchQueue<Item> queue_;
@@ -218,6 +230,7 @@ class Dispatcher final : public ChannelCore, public std::enable_shared_from_this
   napi_threadsafe_function tsfn_ = nullptr;
   bool tsfn_alive_ = false;  // set once created; false after the finalizer
   bool released_ = false;    // our thread count was given back
+  bool handles_gone_ = false;  // the last handle went: give the count back once drained
   std::atomic<bool> consumed_{false};  // a call returned napi_closing: the count is gone
 
   // JS thread only.
@@ -230,6 +243,13 @@ class Dispatcher final : public ChannelCore, public std::enable_shared_from_this
   std::vector<Item> batch_;
   bool has_ref_ = true;
   bool batch_ran_ = false;  // the trampoline was entered by the current dispatch
+  bool via_yield_ = false;  // the current dispatch came through yield_tsfn_
+  // A second tsfn, made on the first flood, that the queue yields through: Node re-dispatches a
+  // tsfn called from inside its own callback in the same loop turn (up to 999 times), so
+  // re-waking tsfn_ from run_batch would starve timers and I/O. Alternating between the two
+  // runs at most one batch per tsfn per turn. Owns a reference to this block until its finalizer.
+  napi_threadsafe_function yield_tsfn_ = nullptr;
+  bool yield_alive_ = false;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -294,6 +314,11 @@ bool Dispatcher<Item>::wake() noexcept {
 template <class Item>
 void Dispatcher<Item>::release_tsfn(napi_threadsafe_function_release_mode mode) noexcept {
   std::lock_guard<std::mutex> lock(tsfn_mutex_);
+  release_locked(mode);
+}
+
+template <class Item>
+void Dispatcher<Item>::release_locked(napi_threadsafe_function_release_mode mode) noexcept {
   if (!tsfn_alive_ || released_) return;
   released_ = true;
   if (!consumed_.load(std::memory_order_relaxed)) napi_release_threadsafe_function(tsfn_, mode);
@@ -318,11 +343,33 @@ void Dispatcher<Item>::on_wake(napi_env env, napi_value, void* context, void*) {
   // A null env: Node is emptying the tsfn's own queue at teardown; our items are the
   // finalizer's business.
   if (env == nullptr) return;
-  static_cast<Dispatcher*>(context)->dispatch(env);
+  static_cast<Dispatcher*>(context)->dispatch(env, false);
 }
 
 template <class Item>
-void Dispatcher<Item>::dispatch(napi_env env) {
+void Dispatcher<Item>::on_yield(napi_env env, napi_value, void*, void* data) {
+  // Each pending yield owns a reference: at teardown Node calls this (with a null env) after the
+  // yield tsfn's finalizer, which may have dropped the last other one.
+  std::unique_ptr<std::shared_ptr<Dispatcher>> keep(static_cast<std::shared_ptr<Dispatcher>*>(data));
+  Dispatcher* self = keep->get();
+  // (trampoline_ref_ is null once tsfn_'s finalizer ran: abort() while this yield was pending)
+  if (env != nullptr && self->trampoline_ref_ != nullptr) self->dispatch(env, true);
+  // Give back the count yield_turn took on tsfn_ (it kept tsfn_ from finalizing, and so from
+  // destroying the queued items, while the queue waited for this turn).
+  std::lock_guard<std::mutex> lock(self->tsfn_mutex_);
+  if (self->tsfn_alive_ && !self->consumed_.load(std::memory_order_relaxed)) {
+    napi_release_threadsafe_function(self->tsfn_, napi_tsfn_release);
+  }
+}
+
+template <class Item>
+void Dispatcher<Item>::on_yield_finalize(napi_env, void* data, void*) {
+  std::unique_ptr<std::shared_ptr<Dispatcher>> owner(static_cast<std::shared_ptr<Dispatcher>*>(data));
+  (*owner)->yield_alive_ = false;
+}
+
+template <class Item>
+void Dispatcher<Item>::dispatch(napi_env env, bool via_yield) {
   if (!can_run_js(env)) {  // teardown began: destroy everything unrun, start no user code
     drop_all();
     return;
@@ -331,6 +378,7 @@ void Dispatcher<Item>::dispatch(napi_env env) {
   napi_get_reference_value(env, trampoline_ref_, &trampoline);
   napi_get_global(env, &recv);
   batch_ran_ = false;
+  via_yield_ = via_yield;
   napi_status s = napi_make_callback(env, async_context_, recv, trampoline, 0, nullptr, &result);
   if (!batch_ran_) {
     // V8 refused to enter the trampoline: the isolate is terminating (worker.terminate() or
@@ -364,25 +412,79 @@ void Dispatcher<Item>::run_batch(napi_env env) {
     if (cx.self == nullptr) napi_get_undefined(env, &cx.self);
     if (cx.fn == nullptr) napi_get_undefined(env, &cx.fn);
     DrainResult r = queue_.drain(batch_, kMaxBatch);
-    for (Item& item : batch_) run_one(env, item, cx);
-    batch_.clear();
+    // Checked before every item but the first (dispatch just did): a callback that calls
+    // process.exit() in a Worker, or terminates it, must be the last user code that starts.
+    std::size_t ran = 0;
+    bool stopped = false;
+    for (Item& item : batch_) {
+      if (ran != 0 && !can_run_js(env)) {
+        stopped = true;
+        break;
+      }
+      run_one(env, item, cx);
+      ++ran;
+    }
+    batch_.clear();  // the rest of a stopped batch is destroyed unrun
     queue_.release(r.taken);
     napi_close_handle_scope(env, scope);
-    if (!r.more) return;
-    {
-      // More than one turn's worth: yield to the event loop and come back through the tsfn —
-      // unless the tsfn was given back (no wakeup would come), then finish here.
-      std::lock_guard<std::mutex> lock(tsfn_mutex_);
-      if (tsfn_alive_ && !released_ &&
-          napi_call_threadsafe_function(tsfn_, nullptr, napi_tsfn_nonblocking) == napi_ok) {
-        return;
-      }
+    if (stopped) {
+      drop_all();
+      return;
     }
+    if (!r.more) {
+      std::lock_guard<std::mutex> lock(tsfn_mutex_);
+      if (handles_gone_) release_locked(napi_tsfn_release);  // drained: see drop_handle
+      return;
+    }
+    // More than one turn's worth: yield to the event loop and come back through a wakeup —
+    // unless the tsfn was given back (no wakeup would come), then finish here.
+    if (yield_turn(env)) return;
     if (!can_run_js(env)) {
       drop_all();
       return;
     }
   }
+}
+
+template <class Item>
+bool Dispatcher<Item>::yield_turn(napi_env env) {
+  // From tsfn_'s callback yield through yield_tsfn_ and back: each runs once per loop turn.
+  bool through_yield = !via_yield_ && ensure_yield_tsfn(env);
+  std::lock_guard<std::mutex> lock(tsfn_mutex_);
+  if (!tsfn_alive_ || released_) return false;
+  if (!through_yield) {
+    napi_status s = napi_call_threadsafe_function(tsfn_, nullptr, napi_tsfn_nonblocking);
+    if (s == napi_closing) consumed_.store(true, std::memory_order_relaxed);
+    return s == napi_ok;
+  }
+  // The count keeps tsfn_ (and the queue) alive if the last handle goes before on_yield runs.
+  auto* keep = new (std::nothrow) std::shared_ptr<Dispatcher>(this->shared_from_this());
+  if (keep == nullptr) return false;
+  if (napi_acquire_threadsafe_function(tsfn_) == napi_ok) {
+    if (napi_call_threadsafe_function(yield_tsfn_, keep, napi_tsfn_nonblocking) == napi_ok) return true;
+    napi_release_threadsafe_function(tsfn_, napi_tsfn_release);
+  }
+  delete keep;
+  return false;
+}
+
+template <class Item>
+bool Dispatcher<Item>::ensure_yield_tsfn(napi_env env) noexcept {
+  if (yield_tsfn_ != nullptr) return yield_alive_;
+  napi_value name = nullptr;
+  if (napi_create_string_utf8(env, "napixYield", NAPI_AUTO_LENGTH, &name) != napi_ok) return false;
+  auto* owner = new (std::nothrow) std::shared_ptr<Dispatcher>(this->shared_from_this());
+  if (owner == nullptr) return false;
+  if (napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, owner, on_yield_finalize,
+                                      nullptr, on_yield, &yield_tsfn_) != napi_ok) {
+    delete owner;
+    yield_tsfn_ = nullptr;
+    return false;
+  }
+  yield_alive_ = true;
+  // Never keeps the loop alive by itself: tsfn_ (ref'd or not, as the user chose) decides.
+  napi_unref_threadsafe_function(env, yield_tsfn_);
+  return true;
 }
 
 template <class Item>
@@ -403,6 +505,8 @@ void Dispatcher<Item>::on_finalize(napi_env env, void* data, void*) {
   rest.clear();  // destroyed unrun, outside every lock
   d.batch_.clear();
   d.free_js(env);
+  // Let the yield tsfn go too: its finalizer drops the last reference to this block.
+  if (d.yield_alive_) napi_release_threadsafe_function(d.yield_tsfn_, napi_tsfn_release);
 }
 
 template <class Item>
