@@ -3,6 +3,7 @@
 #include <future>
 #include <memory>
 #include <stdexcept>
+#include <thread>
 
 #include "common.h"
 
@@ -271,9 +272,31 @@ Napi::Value throw_from_closure(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+// refOffThread(which): ch.ref() or ch.unref() called on a native thread: a std::logic_error
+// naming the misuse (exceptions off: a fatal error, so run in a child process).
+Napi::Value ref_off_thread(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string which = info[0].As<Napi::String>().Utf8Value();
+  napix::Channel ch(env);
+  std::string result = "no error";
+  std::thread([&] {
+#if NAPIX_EXCEPTIONS
+    try {
+      which == "ref" ? ch.ref() : ch.unref();
+    } catch (const std::logic_error& e) {
+      result = e.what();
+    }
+#else
+    which == "ref" ? ch.ref() : ch.unref();
+#endif
+  }).join();
+  return Napi::String::New(env, result);
+}
+
 void init_channel(Napi::Env env, Napi::Object exports) {
   Napi::Object o = Napi::Object::New(env);
   napix_test::add(o, "produce", produce);
+  napix_test::add(o, "refOffThread", ref_off_thread);
   napix_test::add(o, "statuses", statuses);
   napix_test::add(o, "sendAsync", send_async);
   napix_test::add(o, "sendSync", send_sync);

@@ -1,11 +1,27 @@
 'use strict';
 const assert = require('node:assert/strict');
+const { spawnSync } = require('node:child_process');
 const addon = require('./addon');
 const { until, runFixture } = require('./helpers');
 
 const { channel } = addon;
 
 describe(`Channel [${addon.variant}]`, () => {
+  if (addon.exceptions) {
+    it('ref() or unref() off the JS thread is a std::logic_error naming the misuse', () => {
+      assert.match(channel.refOffThread('ref'), /napix: ref\(\) called off the JavaScript thread/);
+      assert.match(channel.refOffThread('unref'), /napix: unref\(\) called off the JavaScript thread/);
+    });
+  } else {
+    it('ref() or unref() off the JS thread is a fatal error naming the misuse', () => {
+      for (const which of ['ref', 'unref']) {
+        const r = spawnSync(process.execPath, ['-e', `require(process.argv[1]).channel.refOffThread('${which}')`, addon.file], { encoding: 'utf8' });
+        assert.notEqual(r.status, 0);
+        assert.match(r.stderr, new RegExp(`FATAL ERROR: napix napix: ${which}\\(\\) called off the JavaScript thread`));
+      }
+    });
+  }
+
   afterEach(() => addon.joinThreads());
 
   it('delivers N threads x M closures exactly once, in per-thread order', async () => {

@@ -371,6 +371,21 @@ Napi::Value checksum(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// resources(name, n) -> [Promise<int>]: n `.promise()` tasks returning i, named `name` (none
+// when undefined): a named task gets its own async resource (its promise), a plain unnamed one
+// not (doc/task.md).
+Napi::Value resources(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int n = int_arg(info, 1);
+  Napi::Array out = Napi::Array::New(env, n);
+  for (int i = 0; i < n; ++i) {
+    auto b = napix::task(env, [i] { return i; });
+    if (info[0].IsString()) b.name(info[0].As<Napi::String>().Utf8Value());
+    out.Set(uint32_t(i), b.promise());
+  }
+  return out;
+}
+
 }  // namespace
 
 void init_task(Napi::Env env, Napi::Object exports) {
@@ -394,5 +409,6 @@ void init_task(Napi::Env env, Napi::Object exports) {
   napix_test::add(t, "fib", fib);
   napix_test::add(t, "countTo", count_to);
   napix_test::add(t, "checksum", checksum);
+  napix_test::add(t, "resources", resources);
   exports.Set("task", t);
 }

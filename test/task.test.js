@@ -1,6 +1,7 @@
 'use strict';
 const assert = require('node:assert/strict');
-const { AsyncLocalStorage } = require('node:async_hooks');
+const asyncHooks = require('node:async_hooks');
+const { AsyncLocalStorage } = asyncHooks;
 const { getEventListeners } = require('node:events');
 const addon = require('./addon');
 const { until, runFixture } = require('./helpers');
@@ -209,6 +210,34 @@ describe(`task [${addon.variant}]`, () => {
     assert.deepEqual(inProgress, { id: 'caller' });
     assert.deepEqual(inComplete, { id: 'caller' });
     assert.equal(value, 2);
+  });
+
+  it('a named task is an async resource of that name (its promise); a plain unnamed .promise() task is not', async () => {
+    const seen = [];
+    const hook = asyncHooks.createHook({
+      init(id, type, trigger, resource) { if (resource instanceof Promise && /^(napix:task|napixNamed)$/.test(type)) seen.push(type); },
+    }).enable();
+    let named;
+    let plain;
+    try {
+      named = await Promise.all(task.resources('napixNamed', 50));
+      plain = await Promise.all(task.resources(undefined, 50));
+    } finally {
+      hook.disable();
+    }
+    assert.deepEqual(named, Array.from({ length: 50 }, (_, i) => i));
+    assert.deepEqual(plain, named);
+    assert.equal(seen.filter((t) => t === 'napixNamed').length, 50);
+    assert.equal(seen.filter((t) => t === 'napix:task').length, 0);
+  });
+
+  it('a plain .promise() task keeps the awaiting code\'s AsyncLocalStorage after await', async () => {
+    const als = new AsyncLocalStorage();
+    const seen = await Promise.all(Array.from({ length: 20 }, (_, i) => als.run({ id: i }, async () => {
+      const v = await task.value('int', i);
+      return [v, als.getStore()];
+    })));
+    seen.forEach(([v, store], i) => { assert.equal(v, 2 * i); assert.deepEqual(store, { id: i }); });
   });
 
   it('each of 40 concurrent tasks sees its own creator\'s AsyncLocalStorage', async () => {

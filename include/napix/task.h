@@ -131,6 +131,12 @@ struct ResultValue<Result<T>> {
   using type = T;
 };
 
+/// Values whose `to_js` runs no user code (no JS call, no user Converter): a task that just
+/// resolves with one needs no async context of its own (see TaskBuilder::launch).
+template <class V>
+inline constexpr bool plain_value_v =
+    std::is_void_v<V> || std::is_arithmetic_v<V> || std::is_same_v<V, std::string>;
+
 template <class O, class E>
 ExecResult<O> run_execute(E& execute, TaskContext& ctx) {
   ExecResult<O> r;
@@ -240,6 +246,7 @@ class TaskBuilder {
   /// The async resource name async_hooks and diagnostics see (default "napix:task").
   TaskBuilder& name(std::string n) & {
     name_ = std::move(n);
+    named_ = true;
     return *this;
   }
   TaskBuilder&& name(std::string n) && { return std::move(name(std::move(n))); }
@@ -273,7 +280,7 @@ class TaskBuilder {
     return launch_promise(std::move(complete)).second;
   }
   /// As `promise(complete)`, resolving with `to_js(value)` (`undefined` for void).
-  Napi::Promise promise() { return launch_promise(identity()).second; }
+  Napi::Promise promise() { return launch_promise(identity(), detail::plain_value_v<Value>).second; }
 
   /// As `promise`, with a handle that cancels the task.
   template <class C>
@@ -282,7 +289,8 @@ class TaskBuilder {
     return {TaskHandle(core), p};
   }
   std::pair<TaskHandle, Napi::Promise> cancellable_promise() {
-    return cancellable_promise(identity());
+    auto [core, p] = launch_promise(identity(), detail::plain_value_v<Value>);
+    return {TaskHandle(core), p};
   }
 
  private:
@@ -296,16 +304,19 @@ class TaskBuilder {
     }
   }
 
+  // `plain`: `complete` is the identity on a plain_value_v, so no user code runs on the JS thread.
   template <class C>
-  std::pair<std::shared_ptr<detail::TaskCore>, Napi::Promise> launch_promise(C complete);
+  std::pair<std::shared_ptr<detail::TaskCore>, Napi::Promise> launch_promise(C complete, bool plain = false);
   // Starts the task; `finish(env, Exec&&, TaskCore&)` runs on the JS thread when it completes.
   template <class Finish>
-  void launch(const std::shared_ptr<detail::TaskCore>& core, Finish finish, napi_value resource = nullptr);
+  void launch(const std::shared_ptr<detail::TaskCore>& core, Finish finish, napi_value resource = nullptr,
+              bool plain = false);
   bool watch_signal(const std::shared_ptr<detail::TaskCore>& core);
 
   Napi::Env env_;
   E execute_;
   std::string name_ = "napix:task";
+  bool named_ = false;  // name() was called: the task wants its own async resource
   Napi::Value signal_;
   Napi::Function progress_;
 };
@@ -462,7 +473,8 @@ bool TaskBuilder<E>::watch_signal(const std::shared_ptr<detail::TaskCore>& core)
 
 template <class E>
 template <class Finish>
-void TaskBuilder<E>::launch(const std::shared_ptr<detail::TaskCore>& core, Finish finish, napi_value resource) {
+void TaskBuilder<E>::launch(const std::shared_ptr<detail::TaskCore>& core, Finish finish, napi_value resource,
+                            bool plain) {
   core->pool = detail::TaskPool::of(env_);
   if (!watch_signal(core)) return;
   if (!progress_.IsEmpty()) {
@@ -478,10 +490,14 @@ void TaskBuilder<E>::launch(const std::shared_ptr<detail::TaskCore>& core, Finis
     };
   };
   // The creator's async context, for `complete` and progress (AsyncLocalStorage). The promise,
-  // when there is one, is the async resource: no extra object per task.
-  napi_value name = nullptr;
-  if (detail::make_name(env_, name_, &name) == napi_ok) {
-    napi_async_init(env_, resource, name, &core->async_context);
+  // when there is one, is the async resource: no extra object per task. Skipped when no user
+  // code will run in it and nobody named the task for async_hooks: it costs a quarter of a
+  // sequential task's instructions (napi_async_init, napi_make_callback, napi_async_destroy).
+  if (!(plain && progress_.IsEmpty() && !named_)) {
+    napi_value name = nullptr;
+    if (detail::make_name(env_, name_, &name) == napi_ok) {
+      napi_async_init(env_, resource, name, &core->async_context);
+    }
   }
   std::shared_ptr<detail::PoolJob> job = core;
   if (!core->pool->submit(job)) core->finish_js();  // the environment is closing
@@ -506,7 +522,7 @@ void TaskBuilder<E>::and_then(C complete) {
 
 template <class E>
 template <class C>
-std::pair<std::shared_ptr<detail::TaskCore>, Napi::Promise> TaskBuilder<E>::launch_promise(C complete) {
+std::pair<std::shared_ptr<detail::TaskCore>, Napi::Promise> TaskBuilder<E>::launch_promise(C complete, bool plain) {
   auto core = std::make_shared<detail::TaskCore>(env_);
   auto [d, p] = napix::promise(env_);
   if (d.settled()) {
@@ -537,7 +553,7 @@ std::pair<std::shared_ptr<detail::TaskCore>, Napi::Promise> TaskBuilder<E>::laun
     } else {
       c.deferred.settle_with([&](Napi::Env e) { return complete(e, std::move(*r.value)); });
     }
-  }, p);
+  }, p, plain);
   return {core, p};
 }
 

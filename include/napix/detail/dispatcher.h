@@ -71,19 +71,21 @@ inline void raise_uncaught(napi_env env, napi_value error) noexcept {
   if (error != nullptr) napi_fatal_exception(env, error);
 }
 
-/// Takes the pending JS exception, if any, and raises it as uncaught. Thread: JS thread only.
-inline void raise_pending_as_uncaught(napi_env env) noexcept {
+/// Takes the pending JS exception, if any, and raises it as uncaught; says whether there was one.
+/// Thread: JS thread only.
+inline bool raise_pending_as_uncaught(napi_env env) noexcept {
   bool pending = false;
-  if (napi_is_exception_pending(env, &pending) != napi_ok || !pending) return;
+  if (napi_is_exception_pending(env, &pending) != napi_ok || !pending) return false;
   napi_value error = nullptr;
   if (napi_get_and_clear_last_exception(env, &error) == napi_ok) raise_uncaught(env, error);
+  return true;
 }
 
 /// Runs `f()` on the JS thread; a C++ exception escaping it, or a JS exception it leaves
 /// pending, becomes the process's `uncaughtException` (fire-and-forget work has no caller to
-/// tell). Thread: JS thread only.
+/// tell). Returns false when something was raised so. Thread: JS thread only.
 template <class F>
-void run_reporting_uncaught(napi_env env, F&& f) noexcept {
+bool run_reporting_uncaught(napi_env env, F&& f) noexcept {
   NAPIX_TRY {
     f();
   }
@@ -91,24 +93,24 @@ void run_reporting_uncaught(napi_env env, F&& f) noexcept {
 #if NAPIX_EXCEPTIONS
     raise_pending_as_uncaught(env);  // a Napi::Error may leave its value pending as well
     raise_uncaught(env, e.Value());
-    return;
+    return false;
 #endif
   }
   NAPIX_CATCH(const std::exception& e) {
 #if NAPIX_EXCEPTIONS
     raise_pending_as_uncaught(env);
     raise_uncaught(env, to_js_error(Napi::Env(env), Error(e.what())).Value());
-    return;
+    return false;
 #endif
   }
   NAPIX_CATCH(...) {
 #if NAPIX_EXCEPTIONS
     raise_pending_as_uncaught(env);
     raise_uncaught(env, to_js_error(Napi::Env(env), Error("unknown C++ exception")).Value());
-    return;
+    return false;
 #endif
   }
-  raise_pending_as_uncaught(env);
+  return !raise_pending_as_uncaught(env);
 }
 
 /// What a Channel holds: the queue-kind-independent face of a Dispatcher, so a Channel can also
@@ -326,6 +328,7 @@ void Dispatcher<Item>::release_locked(napi_threadsafe_function_release_mode mode
 
 template <class Item>
 void Dispatcher<Item>::ref() {
+  if (!on_js_thread()) misuse("napix: ref() called off the JavaScript thread of its Channel or callback");
   std::lock_guard<std::mutex> lock(tsfn_mutex_);
   if (tsfn_alive_) napi_ref_threadsafe_function(env_, tsfn_);
   has_ref_ = true;
@@ -333,6 +336,7 @@ void Dispatcher<Item>::ref() {
 
 template <class Item>
 void Dispatcher<Item>::unref() {
+  if (!on_js_thread()) misuse("napix: unref() called off the JavaScript thread of its Channel or callback");
   std::lock_guard<std::mutex> lock(tsfn_mutex_);
   if (tsfn_alive_) napi_unref_threadsafe_function(env_, tsfn_);
   has_ref_ = false;
@@ -412,17 +416,17 @@ void Dispatcher<Item>::run_batch(napi_env env) {
     if (cx.self == nullptr) napi_get_undefined(env, &cx.self);
     if (cx.fn == nullptr) napi_get_undefined(env, &cx.fn);
     DrainResult r = queue_.drain(batch_, kMaxBatch);
-    // Checked before every item but the first (dispatch just did): a callback that calls
-    // process.exit() in a Worker, or terminates it, must be the last user code that starts.
-    std::size_t ran = 0;
+    // A callback that calls process.exit() in a Worker (or is cut short by terminate()) must be
+    // the last user code that starts. Asked after every item (a v8::TryCatch in Node, ~150
+    // instructions): its failure does not always leave a trace — node-addon-api's exceptions-off
+    // mode swallows the termination — so nothing cheaper tells.
     bool stopped = false;
     for (Item& item : batch_) {
-      if (ran != 0 && !can_run_js(env)) {
+      run_one(env, item, cx);
+      if (!can_run_js(env)) {
         stopped = true;
         break;
       }
-      run_one(env, item, cx);
-      ++ran;
     }
     batch_.clear();  // the rest of a stopped batch is destroyed unrun
     queue_.release(r.taken);

@@ -158,6 +158,16 @@ class TaskPool : public std::enable_shared_from_this<TaskPool> {
   static void on_complete(napi_env env, napi_status status, void* data);
   static void on_cleanup(void* arg);
 
+  // The pool of the environment this thread last used (trivially destructible: no TLS guard).
+  struct Cache {
+    napi_env env = nullptr;
+    TaskPool* pool = nullptr;
+  };
+  static Cache& cache() noexcept {
+    static thread_local Cache c;
+    return c;
+  }
+
   struct Registry {
     std::mutex mutex;
     std::unordered_map<napi_env, std::shared_ptr<TaskPool>> pools;
@@ -185,6 +195,7 @@ class TaskPool : public std::enable_shared_from_this<TaskPool> {
   // JS thread only.
   int live_ = 0;  // submitted jobs whose complete_js has not run
   napi_ref trampoline_ = nullptr;
+  napi_ref name_ = nullptr;
   void (*current_fn_)(void*) = nullptr;
   void* current_arg_ = nullptr;
 };
@@ -193,6 +204,10 @@ class TaskPool : public std::enable_shared_from_this<TaskPool> {
 // Definitions
 
 inline std::shared_ptr<TaskPool> TaskPool::of(napi_env env) {
+  // An environment lives on one thread, and cleanup (on that thread) clears the cache: every
+  // task after the first skips the registry's lock and lookup.
+  Cache& c = cache();
+  if (c.env == env && c.pool != nullptr) return c.pool->shared_from_this();
   Registry& r = Registry::get();
   std::lock_guard<std::mutex> lock(r.mutex);
   auto& slot = r.pools[env];
@@ -208,12 +223,18 @@ inline std::shared_ptr<TaskPool> TaskPool::of(napi_env env) {
     if (napi_create_function(env, "napixTask", NAPI_AUTO_LENGTH, on_trampoline, slot.get(), &fn) == napi_ok) {
       napi_create_reference(env, fn, 1, &slot->trampoline_);
     }
+    napi_value name = nullptr;  // the runners' async resource name, made once
+    if (napi_create_string_latin1(env, "napix:task", NAPI_AUTO_LENGTH, &name) == napi_ok) {
+      napi_create_reference(env, name, 1, &slot->name_);
+    }
   }
+  c = Cache{env, slot.get()};
   return slot;
 }
 
 inline void TaskPool::on_cleanup(void* arg) {
   auto env = static_cast<napi_env>(arg);
+  if (cache().env == env) cache() = Cache{};
   std::shared_ptr<TaskPool> pool;
   {
     Registry& r = Registry::get();
@@ -232,8 +253,10 @@ inline void TaskPool::on_cleanup(void* arg) {
     orphans.swap(pool->orphans_);
   }
   orphans.clear();
-  if (pool->trampoline_ != nullptr) napi_delete_reference(env, pool->trampoline_);
-  pool->trampoline_ = nullptr;
+  for (napi_ref* ref : {&pool->trampoline_, &pool->name_}) {
+    if (*ref != nullptr) napi_delete_reference(env, *ref);
+    *ref = nullptr;
+  }
 }
 
 template <class F>
@@ -304,7 +327,8 @@ inline bool TaskPool::submit(std::shared_ptr<PoolJob>& job) {
 inline void TaskPool::start_runner() {
   auto* runner = new Runner{shared_from_this(), nullptr, {}};
   napi_value name = nullptr;
-  napi_status s = napi_create_string_utf8(env_, "napix:task", NAPI_AUTO_LENGTH, &name);
+  napi_status s = name_ != nullptr ? napi_get_reference_value(env_, name_, &name) : napi_generic_failure;
+  if (s != napi_ok || name == nullptr) s = napi_create_string_latin1(env_, "napix:task", NAPI_AUTO_LENGTH, &name);
   if (s == napi_ok) {
     s = napi_create_async_work(env_, nullptr, name, on_execute, on_complete, runner, &runner->work);
   }
@@ -334,22 +358,28 @@ inline void TaskPool::on_execute(napi_env, void* data) {
   Runner& runner = *static_cast<Runner*>(data);
   TaskPool& pool = *runner.pool;
   const auto start = std::chrono::steady_clock::now();
+  std::shared_ptr<PoolJob> job;
+  {
+    std::lock_guard<std::mutex> lock(pool.mutex_);
+    if (pool.closing() || pool.queue_.empty()) return;
+    job = std::move(pool.queue_.front());
+    pool.queue_.pop_front();
+  }
   for (;;) {
-    std::shared_ptr<PoolJob> job;
-    {
-      std::lock_guard<std::mutex> lock(pool.mutex_);
-      if (pool.closing() || pool.queue_.empty()) return;
-      job = std::move(pool.queue_.front());
-      pool.queue_.pop_front();
-    }
     job->run();
-    bool last = std::chrono::steady_clock::now() - start >= kSlice;
-    if (!last) {
+    // The next job is taken under the same lock that tells whether this one is the last.
+    std::shared_ptr<PoolJob> next;
+    if (std::chrono::steady_clock::now() - start < kSlice) {
       std::lock_guard<std::mutex> lock(pool.mutex_);
-      last = pool.closing() || pool.queue_.empty();  // about to return to the JS thread
+      if (!pool.closing() && !pool.queue_.empty()) {
+        next = std::move(pool.queue_.front());
+        pool.queue_.pop_front();
+      }
     }
+    const bool last = !next;  // about to return to the JS thread
     pool.finished(runner, job, last);
     if (last) return;
+    job = std::move(next);
   }
 }
 
