@@ -370,6 +370,9 @@ Napi::Value flood(const Napi::CallbackInfo& info) {
   if (form == "typed") {
     TypedThreadSafeCallback<void(int, napix_test::Counted)> cb(fn);
     for (int i = 0; i < n; ++i) cb.call(i, napix_test::Counted());
+  } else if (form == "args") {
+    ThreadSafeCallback cb(fn);
+    for (int i = 0; i < n; ++i) cb.call(i, napix_test::Counted());
   } else if (form == "channel") {
     napix::Channel ch(env);
     int id = state(env).keep(fn);

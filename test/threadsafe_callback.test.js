@@ -88,7 +88,7 @@ describe(`ThreadSafeCallback [${addon.variant}]`, () => {
   describe('event loop fairness', () => {
     // Node re-dispatches a tsfn called from inside its own callback in the same loop turn (up to
     // 999 times); napix yields through a second one, so a turn runs at most two batches of 1024.
-    for (const form of ['closure', 'typed', 'channel']) {
+    for (const form of ['args', 'closure', 'typed', 'channel']) {
       it(`${form}: a flood of queued calls lets setImmediate and timers run between batches`, async () => {
         const n = 200000;
         let seen = 0;

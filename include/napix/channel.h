@@ -195,7 +195,10 @@ Status Channel::push(F&& f, bool block) const {
   static_assert(std::is_invocable_v<std::decay_t<F>&, Napi::Env>,
                 "napix::Channel::send: the closure must be callable as f(Napi::Env)");
   return push_job(
-      [fn = std::forward<F>(f)](const detail::RunContext& cx) mutable { fn(Napi::Env(cx.env)); },
+      [fn = std::forward<F>(f)](const detail::RunContext& cx) mutable {
+        cx.check_js = true;  // user code: see Dispatcher::run_batch
+        fn(Napi::Env(cx.env));
+      },
       block);
 }
 

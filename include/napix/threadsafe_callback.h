@@ -91,7 +91,9 @@ template <class... Args, std::size_t... I>
 napi_status call_js(const RunContext& cx, std::tuple<Args...>& args, std::index_sequence<I...>,
                     napi_value* result) {
   napi_value argv[sizeof...(Args) + 1] = {napix::to_js(Napi::Env(cx.env), std::move(std::get<I>(args)))...};
-  return napi_call_function(cx.env, cx.self, cx.fn, sizeof...(Args), argv, result);
+  napi_status s = napi_call_function(cx.env, cx.self, cx.fn, sizeof...(Args), argv, result);
+  if (s != napi_ok) cx.check_js = true;  // perhaps the JS called process.exit() in a Worker
+  return s;
 }
 
 /// Calls the JS function with `args` and completes `slot` (PromiseSlot or WaiterSlot) when the
@@ -124,6 +126,7 @@ namespace detail {
 template <class F>
 auto closure_job(F&& f) {
   return [fn = std::forward<F>(f)](const RunContext& cx) mutable {
+    cx.check_js = true;  // user code: see Dispatcher::run_batch
     fn(Napi::Env(cx.env), Napi::Value(cx.env, cx.self), Napi::Function(cx.env, cx.fn));
   };
 }

@@ -52,6 +52,9 @@ struct RunContext {
   napi_env env;
   napi_value self;
   napi_value fn;
+  /// Set by an item that ran user code, or whose own call into JS failed: the dispatcher then
+  /// asks whether JS can still run before starting the next item (see run_batch).
+  mutable bool check_js = false;
 };
 
 constexpr Status to_status(PushResult r) noexcept {
@@ -212,7 +215,7 @@ class Dispatcher final : public ChannelCore, public std::enable_shared_from_this
   void run_batch(napi_env env);
   bool yield_turn(napi_env env);
   bool ensure_yield_tsfn(napi_env env) noexcept;
-  void run_one(napi_env env, Item& item, const RunContext& cx) noexcept;
+  bool run_one(napi_env env, Item& item, const RunContext& cx) noexcept;  // false: it raised
   void drop_all() { std::vector<Item> rest = queue_.close(); }
   // Deletes the JS references and the async context. Thread: JS thread only.
   void free_js(napi_env env) noexcept;
@@ -417,13 +420,14 @@ void Dispatcher<Item>::run_batch(napi_env env) {
     if (cx.fn == nullptr) napi_get_undefined(env, &cx.fn);
     DrainResult r = queue_.drain(batch_, kMaxBatch);
     // A callback that calls process.exit() in a Worker (or is cut short by terminate()) must be
-    // the last user code that starts. Asked after every item (a v8::TryCatch in Node, ~150
-    // instructions): its failure does not always leave a trace — node-addon-api's exceptions-off
-    // mode swallows the termination — so nothing cheaper tells.
+    // the last user code that starts. can_run_js costs a v8::TryCatch (~150 instructions, 10%
+    // of an item), so it is asked after items that ran user code — whose failure may leave no
+    // trace: node-addon-api's exceptions-off mode swallows the termination — or raised, or
+    // whose own call into JS failed (napix's typed and argument calls see the status).
     bool stopped = false;
     for (Item& item : batch_) {
-      run_one(env, item, cx);
-      if (!can_run_js(env)) {
+      cx.check_js = false;
+      if ((!run_one(env, item, cx) || cx.check_js) && !can_run_js(env)) {
         stopped = true;
         break;
       }
@@ -492,8 +496,8 @@ bool Dispatcher<Item>::ensure_yield_tsfn(napi_env env) noexcept {
 }
 
 template <class Item>
-void Dispatcher<Item>::run_one(napi_env env, Item& item, const RunContext& cx) noexcept {
-  run_reporting_uncaught(env, [&] { item(cx); });
+bool Dispatcher<Item>::run_one(napi_env env, Item& item, const RunContext& cx) noexcept {
+  return run_reporting_uncaught(env, [&] { item(cx); });
 }
 
 template <class Item>
