@@ -218,6 +218,7 @@ Napi::Value counts(const Napi::CallbackInfo& info) {
   o.Set("executed", double(tc().executed.load()));
   o.Set("started", double(tc().started.load()));
   o.Set("observed", double(tc().observed.load()));
+  o.Set("runnersStarted", double(napix::detail::TaskPool::of(info.Env())->runners_started()));
   return o;
 }
 

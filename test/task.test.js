@@ -212,6 +212,16 @@ describe(`task [${addon.variant}]`, () => {
     assert.equal(value, 2);
   });
 
+  it('tasks awaited one by one reuse a lingering runner (no napi_async_work per task)', async () => {
+    // A long linger makes reuse certain; 0 turns it off: one runner per task, as raw async work.
+    const long = await runFixture('task_linger.js', ['100'], { env: { NAPIX_TASK_LINGER_US: '1000000' } });
+    assert.equal(long.code, 0, long.stderr);
+    assert.match(long.stdout, /runners started: 1\n/);
+    const off = await runFixture('task_linger.js', ['100'], { env: { NAPIX_TASK_LINGER_US: '0' } });
+    assert.equal(off.code, 0, off.stderr);
+    assert.match(off.stdout, /runners started: 100\n/);
+  });
+
   it('a named task is an async resource of that name (its promise); a plain unnamed .promise() task is not', async () => {
     const seen = [];
     const hook = asyncHooks.createHook({

@@ -11,11 +11,14 @@
 // pool closing and drops the queue (teardown began). So teardown waits for at most the tasks that
 // are running, plus one slice.
 //
+// A runner that empties the queue lingers (kLinger, spinning) for the next task before it returns,
+// so tasks awaited one by one reuse it: no napi_async_work and no pool-thread wakeup per task.
+//
 // Completions (FINDINGS: per-task wakeups are what limit raw napi_async_work) come back one of two
-// ways, each exactly once per job that left the queue: a runner that found the queue empty keeps
-// its last jobs and completes them in its own `complete` (the sequential case costs what one raw
-// async work costs); otherwise, and always for jobs with progress (their completion must follow
-// their progress values), through the pool's one Channel, one wakeup per batch. Each job then runs
+// ways, each exactly once per job that left the queue: through the pool's one Channel, one wakeup
+// per batch (always for jobs with progress: their completion must follow their progress values);
+// or, when lingering is off, a runner that found the queue empty keeps its last job and completes
+// it in its own `complete`. Each job then runs
 // inside its own async context (see `in_context`), so the caller's AsyncLocalStorage is seen.
 #pragma once
 
@@ -61,6 +64,11 @@ class TaskPool : public std::enable_shared_from_this<TaskPool> {
   /// How long a runner keeps pulling tasks before it returns to the JS thread (bounds how long
   /// teardown waits beyond the running tasks themselves).
   static constexpr std::chrono::milliseconds kSlice{2};
+  /// How long a runner that emptied the queue waits (spinning) for the next task before it
+  /// returns: `await`ing tasks one by one then reuses it — no napi_async_work per task and no
+  /// sleeping pool thread to wake — which cuts the round trip. NAPIX_TASK_LINGER_US overrides
+  /// (0: never linger; tests set it high to make reuse certain).
+  static constexpr std::chrono::microseconds kLinger{50};
   /// At most one teardown probe per interval per environment (see `probe`).
   static constexpr std::chrono::milliseconds kProbeInterval{20};
 
@@ -114,9 +122,14 @@ class TaskPool : public std::enable_shared_from_this<TaskPool> {
     std::lock_guard<std::mutex> lock(mutex_);
     return runners_;
   }
+  /// For tests: napi_async_work runners started so far.
+  std::uint64_t runners_started() const { return runners_started_.load(std::memory_order_relaxed); }
 
   explicit TaskPool(napi_env env)
-      : env_(env), js_thread_(std::this_thread::get_id()), max_runners_(runner_limit()) {}
+      : env_(env),
+        js_thread_(std::this_thread::get_id()),
+        max_runners_(runner_limit()),
+        linger_(linger_limit()) {}
 
  private:
   struct Runner {
@@ -131,6 +144,13 @@ class TaskPool : public std::enable_shared_from_this<TaskPool> {
     int n = v != nullptr ? std::atoi(v) : 0;
     if (n <= 0) n = 4;
     return n > 1024 ? 1024 : n;
+  }
+
+  static std::chrono::microseconds linger_limit() {
+    const char* v = std::getenv("NAPIX_TASK_LINGER_US");
+    if (v == nullptr || *v == '\0') return kLinger;
+    long n = std::atol(v);
+    return std::chrono::microseconds(n < 0 ? 0 : n > 10000000 ? 10000000 : n);
   }
 
   struct Probe {
@@ -153,6 +173,9 @@ class TaskPool : public std::enable_shared_from_this<TaskPool> {
   void start_runner();  // the caller already counted it in runners_
   void close_and_drop();
   void finished(Runner& runner, std::shared_ptr<PoolJob>& job, bool last);
+  // The next job, or null once linger_ passed; the caller counted itself in lingering_ and read
+  // submitted_ as `seen`, both under the lock.
+  std::shared_ptr<PoolJob> linger(std::uint32_t seen);
   static napi_value on_trampoline(napi_env env, napi_callback_info info);
   static void on_execute(napi_env env, void* data);
   static void on_complete(napi_env env, napi_status status, void* data);
@@ -180,6 +203,7 @@ class TaskPool : public std::enable_shared_from_this<TaskPool> {
   const napi_env env_;
   const std::thread::id js_thread_;
   const int max_runners_;
+  const std::chrono::microseconds linger_;
   std::atomic<bool> closing_{false};
   // Set once on the JS thread, before any task: completions, progress and teardown probes.
   std::optional<Channel> deliver_;
@@ -188,6 +212,9 @@ class TaskPool : public std::enable_shared_from_this<TaskPool> {
   std::mutex mutex_;
   std::deque<std::shared_ptr<PoolJob>> queue_;
   int runners_ = 0;  // napi_async_work items created and not yet completed
+  int lingering_ = 0;  // runners waiting in linger() for a task
+  std::atomic<std::uint32_t> submitted_{0};  // bumped per queued task: what lingerers watch
+  std::atomic<std::uint64_t> runners_started_{0};
   // Jobs whose completion could not be delivered (the Channel closed at teardown): released
   // on the JS thread by the cleanup hook, since their closures may hold JS references.
   std::vector<std::shared_ptr<PoolJob>> orphans_;
@@ -314,17 +341,20 @@ inline bool TaskPool::submit(std::shared_ptr<PoolJob>& job) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (closing()) return false;
     queue_.push_back(std::move(job));
-    if (runners_ < max_runners_) {
+    // A lingering runner takes one queued task; more than they can take need new runners.
+    if (queue_.size() > static_cast<std::size_t>(lingering_) && runners_ < max_runners_) {
       ++runners_;
       spawn = true;
     }
   }
+  submitted_.fetch_add(1, std::memory_order_release);
   if (live_++ == 0 && deliver_) deliver_->ref();
   if (spawn) start_runner();
   return true;
 }
 
 inline void TaskPool::start_runner() {
+  runners_started_.fetch_add(1, std::memory_order_relaxed);
   auto* runner = new Runner{shared_from_this(), nullptr, {}};
   napi_value name = nullptr;
   napi_status s = name_ != nullptr ? napi_get_reference_value(env_, name_, &name) : napi_generic_failure;
@@ -369,18 +399,54 @@ inline void TaskPool::on_execute(napi_env, void* data) {
     job->run();
     // The next job is taken under the same lock that tells whether this one is the last.
     std::shared_ptr<PoolJob> next;
-    if (std::chrono::steady_clock::now() - start < kSlice) {
+    bool linger = false;  // the queue is empty: wait for the next task, whatever the slice
+    std::uint32_t seen = 0;
+    {
+      const bool slice_left = std::chrono::steady_clock::now() - start < kSlice;
       std::lock_guard<std::mutex> lock(pool.mutex_);
-      if (!pool.closing() && !pool.queue_.empty()) {
-        next = std::move(pool.queue_.front());
-        pool.queue_.pop_front();
+      if (!pool.closing()) {
+        if (pool.queue_.empty()) {
+          // Counted before the completion below goes out: the task it lets JS start must find
+          // this runner waiting, not start another.
+          linger = pool.linger_.count() > 0;
+          if (linger) ++pool.lingering_;
+          seen = pool.submitted_.load(std::memory_order_relaxed);
+        } else if (slice_left) {
+          next = std::move(pool.queue_.front());
+          pool.queue_.pop_front();
+        }
       }
+    }
+    if (linger) {
+      // Deliver this completion now (the JS thread may be waiting for it to start the next
+      // task), then wait a little for that next task instead of returning. Teardown is not held
+      // up: a JS thread that cannot run submits nothing, so the wait ends within kLinger.
+      pool.finished(runner, job, false);
+      next = pool.linger(seen);
+      if (!next) return;
+      job = std::move(next);
+      continue;
     }
     const bool last = !next;  // about to return to the JS thread
     pool.finished(runner, job, last);
     if (last) return;
     job = std::move(next);
   }
+}
+
+inline std::shared_ptr<PoolJob> TaskPool::linger(std::uint32_t seen) {
+  const auto until = std::chrono::steady_clock::now() + linger_;
+  // Spin (yielding the CPU) rather than sleep: waking a sleeping thread is the very cost saved.
+  while (submitted_.load(std::memory_order_acquire) == seen && !closing() &&
+         std::chrono::steady_clock::now() < until) {
+    std::this_thread::yield();
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  --lingering_;
+  if (closing() || queue_.empty()) return nullptr;
+  std::shared_ptr<PoolJob> job = std::move(queue_.front());
+  queue_.pop_front();
+  return job;
 }
 
 // `job` ran (or was skipped). A runner about to return (`last`) completes it itself; otherwise
