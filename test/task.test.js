@@ -90,6 +90,17 @@ describe(`task [${addon.variant}]`, () => {
         assert.equal(r.stdout.trim().split('\n').length, 1);
       });
     }
+
+    it('a progress function that throws: each throw becomes an uncaughtException, and the promise still settles after them', async () => {
+      const r = await runFixture('task_uncaught.js', ['progress-throw']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(r.stdout.trim().split('\n'), [
+        'uncaught: TypeError: thrown by progress 0',
+        'uncaught: TypeError: thrown by progress 1',
+        'uncaught: TypeError: thrown by progress 2',
+        'resolved 3',
+      ]);
+    });
   });
 
   it('10,000 concurrent tasks each resolve exactly once with the right value', async () => {
