@@ -3,7 +3,9 @@
 // nothing that builds or tests (`"gypfile": false`, no binding.gyp, test/, bench/, examples/).
 const assert = require('node:assert/strict');
 const path = require('node:path');
-const { execFileSync } = require('node:child_process');
+const os = require('node:os');
+const { execFileSync, spawnSync } = require('node:child_process');
+const { nodeGypScript, nodeGypArgs, localNodedir } = require('../scripts/lib/node-gyp');
 const addon = require('./addon');
 
 const root = path.join(__dirname, '..');
@@ -52,5 +54,44 @@ describe(`package [${addon.variant}]`, function () {
     assert.equal(napix.include_dir, path.join(root, 'include'));
     assert.equal(napix.gyp, path.join(root, 'napix.gyp'));
     assert.equal(addon.napixVersion, pkg.version, 'NAPIX_VERSION_STRING matches package.json');
+  });
+
+  // npm link / pnpm: node_modules/napix is a symlink to a folder with no node-addon-api beside it.
+  // napix.gyp must find the consumer's node-addon-api (it looked only beside napix before).
+  // Once per run (one variant), and not under the sanitizers: node-gyp, make and the compiler
+  // would run with the sanitizer runtime preloaded.
+  const sanitized = /asan|ubsan/.test(process.env.LD_PRELOAD || '');
+  (addon.variant === 'except' && !sanitized ? it : it.skip)('napix.gyp builds an addon whose napix is a symlink (npm link, pnpm)', function () {
+    this.timeout(180000);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'napix-link-'));
+    try {
+      const real = path.join(dir, 'napix-real');
+      const app = path.join(dir, 'app');
+      fs.mkdirSync(path.join(app, 'node_modules'), { recursive: true });
+      for (const f of ['include', 'napix.gyp', 'index.js', 'package.json']) {
+        fs.cpSync(path.join(root, f), path.join(real, f), { recursive: true });
+      }
+      fs.cpSync(path.dirname(require.resolve('node-addon-api/package.json', { paths: [root] })),
+        path.join(app, 'node_modules', 'node-addon-api'), { recursive: true });
+      fs.symlinkSync(real, path.join(app, 'node_modules', 'napix'), 'dir');
+      fs.writeFileSync(path.join(app, 'package.json'), '{"name":"app","version":"1.0.0"}\n');
+      fs.writeFileSync(path.join(app, 'binding.gyp'), `{ 'targets': [ { 'target_name': 'app', 'sources': ['app.cc'],
+  'dependencies': ["<!(node -p \\"require('napix').gyp\\"):napix_except"] } ] }\n`);
+      fs.writeFileSync(path.join(app, 'app.cc'), `#include <napix.h>
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("answer", napix::to_js(env, 42));
+  return exports;
+}
+NODE_API_MODULE(app, Init)
+`);
+      const nodedir = localNodedir();
+      const r = spawnSync(process.execPath, [nodeGypScript(), 'rebuild', ...nodeGypArgs()], {
+        cwd: app, encoding: 'utf8', env: nodedir ? { ...process.env, npm_config_nodedir: nodedir } : process.env,
+      });
+      assert.equal(r.status, 0, `node-gyp rebuild failed:\n${r.stdout}\n${r.stderr}`);
+      assert.equal(require(path.join(app, 'build', 'Release', 'app.node')).answer, 42);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
