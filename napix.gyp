@@ -2,15 +2,21 @@
 # node-addon-api's own targets, the matching exception mode:
 #   'dependencies': ["<!(node -p \"require('napix').gyp\"):napix_except"]   # C++ exceptions on
 #   'dependencies': ["<!(node -p \"require('napix').gyp\"):napix"]          # C++ exceptions off
-# node-addon-api resolves from the addon being built first (node-gyp's module_root_dir), then from
-# beside napix: with `npm link` or pnpm, napix's real folder has no node-addon-api next to it.
+# node-addon-api (a peer dependency) resolves from the addon being built first (node-gyp's
+# module_root_dir), then, as before, from beside napix: command expansions run in this file's real
+# folder, which with `npm link` or pnpm has no node-addon-api above it. The addon's folder is passed
+# as an argument, not spliced into the script, so Windows backslashes stay intact.
 {
+  'variables': {
+    'variables': {'module_root_dir%': ''},  # node-gyp always sets it; empty: beside napix only
+    'napix_node_addon_api_gyp': "<!(node -p \"var r;try{r=require.resolve('node-addon-api',{paths:[process.argv[1]||'.']})}catch(e){r=require.resolve('node-addon-api')}require(r).targets\" \"<(module_root_dir)\")",
+  },
   'targets': [
     {
       'target_name': 'napix',
       'type': 'none',
-      'dependencies': ["<!(node -p \"require(require.resolve('node-addon-api', {paths: ['<(module_root_dir)', process.cwd()]})).targets\"):node_addon_api"],
-      'export_dependent_settings': ["<!(node -p \"require(require.resolve('node-addon-api', {paths: ['<(module_root_dir)', process.cwd()]})).targets\"):node_addon_api"],
+      'dependencies': ['<(napix_node_addon_api_gyp):node_addon_api'],
+      'export_dependent_settings': ['<(napix_node_addon_api_gyp):node_addon_api'],
       'direct_dependent_settings': {
         'include_dirs': ['include'],
         'cflags_cc': ['-std=c++17'],
@@ -22,8 +28,8 @@
     {
       'target_name': 'napix_except',
       'type': 'none',
-      'dependencies': ["<!(node -p \"require(require.resolve('node-addon-api', {paths: ['<(module_root_dir)', process.cwd()]})).targets\"):node_addon_api_except"],
-      'export_dependent_settings': ["<!(node -p \"require(require.resolve('node-addon-api', {paths: ['<(module_root_dir)', process.cwd()]})).targets\"):node_addon_api_except"],
+      'dependencies': ['<(napix_node_addon_api_gyp):node_addon_api_except'],
+      'export_dependent_settings': ['<(napix_node_addon_api_gyp):node_addon_api_except'],
       'direct_dependent_settings': {
         'include_dirs': ['include'],
         'cflags_cc': ['-std=c++17'],

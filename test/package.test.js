@@ -94,4 +94,55 @@ NODE_API_MODULE(app, Init)
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  // `node-gyp configure` only (gyp runs napix.gyp's command expansions; nothing compiles) of an
+  // addon in `base/<appName>` whose node_modules/napix is a symlink to a copy of napix in a folder
+  // of its own. `own`: the addon has node-addon-api; `beside`: napix's real folder has one.
+  // Returns the generated .mk files of an `on` (napix_except) and an `off` (napix) target.
+  function configureLinked({ appName = 'app', own, beside }) {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'napix-link-'));
+    try {
+      const naa = path.dirname(require.resolve('node-addon-api/package.json', { paths: [root] }));
+      // Copies, not links: gyp writes a dependency's .mk files beside its real .gyp file.
+      const copyNaa = (to) => fs.cpSync(naa, path.join(to, 'node_modules', 'node-addon-api'),
+        { recursive: true, filter: (f) => !/(\.mk|\.Makefile|\.stamp)$/.test(f) });
+      const real = path.join(base, 'napix-real');
+      const app = path.join(base, appName);
+      fs.mkdirSync(path.join(app, 'node_modules'), { recursive: true });
+      for (const f of ['include', 'napix.gyp', 'index.js', 'package.json']) {
+        fs.cpSync(path.join(root, f), path.join(real, f), { recursive: true });
+      }
+      if (own) copyNaa(app);
+      if (beside) copyNaa(real);
+      fs.symlinkSync(real, path.join(app, 'node_modules', 'napix'), 'dir');
+      fs.writeFileSync(path.join(app, 'package.json'), '{"name":"app","version":"1.0.0"}\n');
+      fs.writeFileSync(path.join(app, 'binding.gyp'), `{ 'targets': [
+  { 'target_name': 'on', 'sources': ['app.cc'], 'dependencies': ["<!(node -p \\"require('napix').gyp\\"):napix_except"] },
+  { 'target_name': 'off', 'sources': ['app.cc'], 'dependencies': ["<!(node -p \\"require('napix').gyp\\"):napix"] } ] }\n`);
+      const nodedir = localNodedir();
+      const r = spawnSync(process.execPath, [nodeGypScript(), 'configure', ...nodeGypArgs()], {
+        cwd: app, encoding: 'utf8', env: nodedir ? { ...process.env, npm_config_nodedir: nodedir } : process.env,
+      });
+      assert.equal(r.status, 0, `node-gyp configure failed:\n${r.stdout}\n${r.stderr}`);
+      return ['on', 'off'].map((t) => fs.readFileSync(path.join(app, 'build', `${t}.target.mk`), 'utf8'));
+    } finally {
+      fs.rmSync(base, { recursive: true, force: true });
+    }
+  }
+
+  (addon.variant === 'except' && !sanitized ? it : it.skip)('napix.gyp falls back to the node-addon-api beside napix when the addon has none', function () {
+    this.timeout(60000);
+    const [on, off] = configureLinked({ own: false, beside: true });
+    assert.match(on, /napix-real\/node_modules\/node-addon-api\/node_addon_api_except\.stamp/);
+    assert.match(off, /napix-real\/node_modules\/node-addon-api\/node_addon_api\.stamp/);
+  });
+
+  // On Windows module_root_dir is full of backslashes; spliced into a JS string literal, `\u…` or
+  // `\x…` (C:\Users\user\…) is a SyntaxError and the build fails. A POSIX folder name can hold one.
+  (addon.variant === 'except' && !sanitized && process.platform !== 'win32' ? it : it.skip)('napix.gyp passes the addon\'s folder to node as data: a backslash in its path (as on Windows) works', function () {
+    this.timeout(60000);
+    const [on, off] = configureLinked({ appName: 'app\\user', own: true, beside: false });
+    assert.match(on, /\$\(obj\)\.target\/node_modules\/node-addon-api\/node_addon_api_except\.stamp/);
+    assert.match(off, /\$\(obj\)\.target\/node_modules\/node-addon-api\/node_addon_api\.stamp/);
+  });
 });
