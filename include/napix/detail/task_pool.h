@@ -153,6 +153,22 @@ class TaskPool : public std::enable_shared_from_this<TaskPool> {
     return std::chrono::microseconds(n < 0 ? 0 : n > 10000000 ? 10000000 : n);
   }
 
+  // A completion on its way through the Channel. Destroyed unrun: on the JS thread (teardown)
+  // the job goes at once; on a pool thread (the Channel refused it) it becomes an orphan that
+  // the cleanup hook releases on the JS thread.
+  struct Delivery {
+    TaskPool* pool;  // alive while `job` is: a task holds its pool
+    std::shared_ptr<PoolJob> job;
+    Delivery(TaskPool* p, std::shared_ptr<PoolJob> j) noexcept : pool(p), job(std::move(j)) {}
+    Delivery(Delivery&& o) noexcept = default;
+    Delivery& operator=(Delivery&&) = delete;
+    ~Delivery() {
+      if (!job || !pool || pool->on_js_thread()) return;
+      std::lock_guard<std::mutex> lock(pool->mutex_);
+      pool->orphans_.push_back(std::move(job));
+    }
+  };
+
   struct Probe {
     std::weak_ptr<TaskPool> pool;
     explicit Probe(std::weak_ptr<TaskPool> p) noexcept : pool(std::move(p)) {}
@@ -456,12 +472,13 @@ inline void TaskPool::finished(Runner& runner, std::shared_ptr<PoolJob>& job, bo
     runner.done.push_back(std::move(job));
     return;
   }
-  std::shared_ptr<PoolJob> keep = job;  // when the Channel refuses, the closure dies here
-  Status s = deliver([j = std::move(job)](Napi::Env env) { j->complete_js(env); });
-  if (s != Status::ok) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    orphans_.push_back(std::move(keep));
-  }
+  // The job's last reference must go on the JS thread (its async context and JS references are
+  // freed there). No copy stays here: the JS thread may run or drop the delivery before this
+  // thread would let go of a copy (LeakSanitizer caught the async context of one such task).
+  deliver([d = Delivery{this, std::move(job)}](Napi::Env env) mutable {
+    std::shared_ptr<PoolJob> j = std::move(d.job);
+    j->complete_js(env);
+  });
 }
 
 inline void TaskPool::on_complete(napi_env env, napi_status, void* data) {
