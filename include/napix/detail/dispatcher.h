@@ -256,8 +256,9 @@ class Dispatcher final : public ChannelCore, public std::enable_shared_from_this
   bool via_yield_ = false;  // the current dispatch came through yield_tsfn_
   // A second tsfn, made on the first flood, that the queue yields through: Node re-dispatches a
   // tsfn called from inside its own callback in the same loop turn (up to 999 times), so
-  // re-waking tsfn_ from run_batch would starve timers and I/O. Alternating between the two
-  // runs at most one batch per tsfn per turn. Owns a reference to this block until its finalizer.
+  // re-waking tsfn_ from run_batch would starve timers and I/O. Alternating between the two, each
+  // runs once per loop turn, for at most kTurnBudget. Owns a reference to this block until its
+  // finalizer.
   napi_threadsafe_function yield_tsfn_ = nullptr;
   bool yield_alive_ = false;
 };

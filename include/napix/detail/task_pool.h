@@ -163,7 +163,7 @@ class TaskPool : public std::enable_shared_from_this<TaskPool> {
     Delivery(Delivery&& o) noexcept = default;
     Delivery& operator=(Delivery&&) = delete;
     ~Delivery() {
-      if (!job || !pool || pool->on_js_thread()) return;
+      if (!job || pool->on_js_thread()) return;
       std::lock_guard<std::mutex> lock(pool->mutex_);
       pool->orphans_.push_back(std::move(job));
     }
@@ -192,6 +192,13 @@ class TaskPool : public std::enable_shared_from_this<TaskPool> {
   // The next job, or null once linger_ passed; the caller counted itself in lingering_ and read
   // submitted_ as `seen`, both under the lock.
   std::shared_ptr<PoolJob> linger(std::uint32_t seen);
+  // The queue's first job, removed; null when it is empty or the pool is closing. Holds mutex_.
+  std::shared_ptr<PoolJob> take_locked() {
+    if (closing() || queue_.empty()) return nullptr;
+    std::shared_ptr<PoolJob> job = std::move(queue_.front());
+    queue_.pop_front();
+    return job;
+  }
   static napi_value on_trampoline(napi_env env, napi_callback_info info);
   static void on_execute(napi_env env, void* data);
   static void on_complete(napi_env env, napi_status status, void* data);
@@ -407,10 +414,9 @@ inline void TaskPool::on_execute(napi_env, void* data) {
   std::shared_ptr<PoolJob> job;
   {
     std::lock_guard<std::mutex> lock(pool.mutex_);
-    if (pool.closing() || pool.queue_.empty()) return;
-    job = std::move(pool.queue_.front());
-    pool.queue_.pop_front();
+    job = pool.take_locked();
   }
+  if (!job) return;
   for (;;) {
     job->run();
     // The next job is taken under the same lock that tells whether this one is the last.
@@ -428,8 +434,7 @@ inline void TaskPool::on_execute(napi_env, void* data) {
           if (linger) ++pool.lingering_;
           seen = pool.submitted_.load(std::memory_order_relaxed);
         } else if (slice_left) {
-          next = std::move(pool.queue_.front());
-          pool.queue_.pop_front();
+          next = pool.take_locked();
         }
       }
     }
@@ -459,10 +464,7 @@ inline std::shared_ptr<PoolJob> TaskPool::linger(std::uint32_t seen) {
   }
   std::lock_guard<std::mutex> lock(mutex_);
   --lingering_;
-  if (closing() || queue_.empty()) return nullptr;
-  std::shared_ptr<PoolJob> job = std::move(queue_.front());
-  queue_.pop_front();
-  return job;
+  return take_locked();
 }
 
 // `job` ran (or was skipped). A runner about to return (`last`) completes it itself; otherwise
