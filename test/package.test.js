@@ -61,45 +61,12 @@ describe(`package [${addon.variant}]`, function () {
   // Once per run (one variant), and not under the sanitizers: node-gyp, make and the compiler
   // would run with the sanitizer runtime preloaded.
   const sanitized = /asan|ubsan/.test(process.env.LD_PRELOAD || '');
-  (addon.variant === 'except' && !sanitized ? it : it.skip)('napix.gyp builds an addon whose napix is a symlink (npm link, pnpm)', function () {
-    this.timeout(180000);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'napix-link-'));
-    try {
-      const real = path.join(dir, 'napix-real');
-      const app = path.join(dir, 'app');
-      fs.mkdirSync(path.join(app, 'node_modules'), { recursive: true });
-      for (const f of ['include', 'napix.gyp', 'index.js', 'package.json']) {
-        fs.cpSync(path.join(root, f), path.join(real, f), { recursive: true });
-      }
-      fs.cpSync(path.dirname(require.resolve('node-addon-api/package.json', { paths: [root] })),
-        path.join(app, 'node_modules', 'node-addon-api'), { recursive: true });
-      fs.symlinkSync(real, path.join(app, 'node_modules', 'napix'), 'dir');
-      fs.writeFileSync(path.join(app, 'package.json'), '{"name":"app","version":"1.0.0"}\n');
-      fs.writeFileSync(path.join(app, 'binding.gyp'), `{ 'targets': [ { 'target_name': 'app', 'sources': ['app.cc'],
-  'dependencies': ["<!(node -p \\"require('napix').gyp\\"):napix_except"] } ] }\n`);
-      fs.writeFileSync(path.join(app, 'app.cc'), `#include <napix.h>
-Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("answer", napix::to_js(env, 42));
-  return exports;
-}
-NODE_API_MODULE(app, Init)
-`);
-      const nodedir = localNodedir();
-      const r = spawnSync(process.execPath, [nodeGypScript(), 'rebuild', ...nodeGypArgs()], {
-        cwd: app, encoding: 'utf8', env: nodedir ? { ...process.env, npm_config_nodedir: nodedir } : process.env,
-      });
-      assert.equal(r.status, 0, `node-gyp rebuild failed:\n${r.stdout}\n${r.stderr}`);
-      assert.equal(require(path.join(app, 'build', 'Release', 'app.node')).answer, 42);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
 
-  // `node-gyp configure` only (gyp runs napix.gyp's command expansions; nothing compiles) of an
-  // addon in `base/<appName>` whose node_modules/napix is a symlink to a copy of napix in a folder
-  // of its own. `own`: the addon has node-addon-api; `beside`: napix's real folder has one.
-  // Returns the generated .mk files of an `on` (napix_except) and an `off` (napix) target.
-  function configureLinked({ appName = 'app', own, beside }) {
+  // Runs `node-gyp <command>` in an addon at base/<appName> whose node_modules/napix is a symlink
+  // to a copy of napix in a folder of its own, and hands the addon's folder to `check` before
+  // everything is removed. `own`: the addon has node-addon-api; `beside`: napix's real folder has
+  // one. `targets` maps each target name of the addon's binding.gyp to the napix target it uses.
+  function inLinkedApp({ appName = 'app', own, beside, targets, command }, check) {
     const base = fs.mkdtempSync(path.join(os.tmpdir(), 'napix-link-'));
     try {
       const naa = path.dirname(require.resolve('node-addon-api/package.json', { paths: [root] }));
@@ -116,18 +83,39 @@ NODE_API_MODULE(app, Init)
       if (beside) copyNaa(real);
       fs.symlinkSync(real, path.join(app, 'node_modules', 'napix'), 'dir');
       fs.writeFileSync(path.join(app, 'package.json'), '{"name":"app","version":"1.0.0"}\n');
-      fs.writeFileSync(path.join(app, 'binding.gyp'), `{ 'targets': [
-  { 'target_name': 'on', 'sources': ['app.cc'], 'dependencies': ["<!(node -p \\"require('napix').gyp\\"):napix_except"] },
-  { 'target_name': 'off', 'sources': ['app.cc'], 'dependencies': ["<!(node -p \\"require('napix').gyp\\"):napix"] } ] }\n`);
+      const gypTargets = Object.entries(targets).map(([name, dep]) =>
+        `  { 'target_name': '${name}', 'sources': ['app.cc'], 'dependencies': ["<!(node -p \\"require('napix').gyp\\"):${dep}"] }`);
+      fs.writeFileSync(path.join(app, 'binding.gyp'), `{ 'targets': [\n${gypTargets.join(',\n')} ] }\n`);
+      fs.writeFileSync(path.join(app, 'app.cc'), `#include <napix.h>
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("answer", napix::to_js(env, 42));
+  return exports;
+}
+NODE_API_MODULE(app, Init)
+`);
       const nodedir = localNodedir();
-      const r = spawnSync(process.execPath, [nodeGypScript(), 'configure', ...nodeGypArgs()], {
+      const r = spawnSync(process.execPath, [nodeGypScript(), command, ...nodeGypArgs()], {
         cwd: app, encoding: 'utf8', env: nodedir ? { ...process.env, npm_config_nodedir: nodedir } : process.env,
       });
-      assert.equal(r.status, 0, `node-gyp configure failed:\n${r.stdout}\n${r.stderr}`);
-      return ['on', 'off'].map((t) => fs.readFileSync(path.join(app, 'build', `${t}.target.mk`), 'utf8'));
+      assert.equal(r.status, 0, `node-gyp ${command} failed:\n${r.stdout}\n${r.stderr}`);
+      return check(app);
     } finally {
       fs.rmSync(base, { recursive: true, force: true });
     }
+  }
+
+  (addon.variant === 'except' && !sanitized ? it : it.skip)('napix.gyp builds an addon whose napix is a symlink (npm link, pnpm)', function () {
+    this.timeout(180000);
+    inLinkedApp({ own: true, beside: false, targets: { app: 'napix_except' }, command: 'rebuild' }, (app) => {
+      assert.equal(require(path.join(app, 'build', 'Release', 'app.node')).answer, 42);
+    });
+  });
+
+  // `node-gyp configure` only (gyp runs napix.gyp's command expansions; nothing compiles). Returns
+  // the generated .mk files of an `on` (napix_except) and an `off` (napix) target.
+  function configureLinked({ appName, own, beside }) {
+    return inLinkedApp({ appName, own, beside, targets: { on: 'napix_except', off: 'napix' }, command: 'configure' },
+      (app) => ['on', 'off'].map((t) => fs.readFileSync(path.join(app, 'build', `${t}.target.mk`), 'utf8')));
   }
 
   (addon.variant === 'except' && !sanitized ? it : it.skip)('napix.gyp falls back to the node-addon-api beside napix when the addon has none', function () {
