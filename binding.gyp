@@ -13,6 +13,7 @@
       'test/promise.cc',
       'test/task.cc',
       'test/stress.cc',
+      'test/delivery.cc',
     ],
   },
   'target_defaults': {

@@ -21,6 +21,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   init_promise(env, exports);
   init_task(env, exports);
   init_stress(env, exports);
+  init_delivery(env, exports);
   return exports;
 }
 

@@ -22,6 +22,7 @@ void init_threadsafe_callback(Napi::Env env, Napi::Object exports);
 void init_promise(Napi::Env env, Napi::Object exports);
 void init_task(Napi::Env env, Napi::Object exports);
 void init_stress(Napi::Env env, Napi::Object exports);
+void init_delivery(Napi::Env env, Napi::Object exports);
 
 namespace napix {
 namespace detail {

@@ -122,7 +122,7 @@ class PromiseSlot {
       : promise_(std::move(other.promise_)), armed_(std::exchange(other.armed_, false)) {}
   PromiseSlot& operator=(PromiseSlot&&) = delete;
   ~PromiseSlot() {
-    if (armed_) Outcome<R>::closing().fulfil(promise_);
+    if (armed_) Outcome<R>::unrun().fulfil(promise_);
   }
   std::future<Fallible<R>> get_future() { return promise_.get_future(); }
   void complete(Outcome<R>&& outcome) {
@@ -144,7 +144,7 @@ class WaiterSlot {
   WaiterSlot(WaiterSlot&& other) noexcept : waiter_(std::exchange(other.waiter_, nullptr)) {}
   WaiterSlot& operator=(WaiterSlot&&) = delete;
   ~WaiterSlot() {
-    if (waiter_ != nullptr) waiter_->set(Outcome<R>::closing());
+    if (waiter_ != nullptr) waiter_->set(Outcome<R>::unrun());
   }
   void complete(Outcome<R>&& outcome) { std::exchange(waiter_, nullptr)->set(std::move(outcome)); }
 
@@ -206,7 +206,9 @@ template <class J>
 Status Channel::push_job(J&& job, bool block) const {
   if (!core_) return Status::closing;
   Job item(std::forward<J>(job));
-  return core_->push_job(item, block);  // the dispatcher turns a JS-thread block into a try
+  Status s = core_->push_job(item, block);  // the dispatcher turns a JS-thread block into a try
+  detail::destroy_refused(item, s);  // a future inside learns queue_full from closing
+  return s;
 }
 
 template <class F>

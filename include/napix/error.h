@@ -98,6 +98,16 @@ class ClosingError : public std::runtime_error {
   explicit ClosingError(const std::string& what) : std::runtime_error(what) {}
 };
 
+/// A call was refused because its bounded queue was full and it could not wait for room: a
+/// `call_async`/`send_async` made on the JS thread itself (which is the only thread that drains
+/// the queue, so waiting there would deadlock). Nothing was queued; nothing ran.
+class QueueFullError : public std::runtime_error {
+ public:
+  QueueFullError() : std::runtime_error("napix: the queue is full (max_queue reached)") {}
+  /// Thread: any. Also the JS `code` when the error reaches JS.
+  const char* code() const noexcept { return "ERR_NAPIX_QUEUE_FULL"; }
+};
+
 /// Holds a T or an `Error`. Returned where the exceptions-off build cannot throw, and accepted from
 /// task `execute` functions in both modes. Converts implicitly from a T or an `Error`, so
 /// `return napix::Error::range_error("too big");` works in a function returning `Result<int>`.

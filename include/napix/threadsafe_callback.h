@@ -101,7 +101,17 @@ napi_status call_js(const RunContext& cx, std::tuple<Args...>& args, std::index_
 template <class R, class Slot, class... Args>
 void call_and_complete(const RunContext& cx, std::tuple<Args...>& args, Slot slot) {
   napi_value result = nullptr;
-  napi_status s = call_js(cx, args, std::index_sequence_for<Args...>{}, &result);
+  napi_status s = napi_generic_failure;
+  NAPIX_TRY {
+    s = call_js(cx, args, std::index_sequence_for<Args...>{}, &result);
+  }
+  NAPIX_CATCH(...) {
+#if NAPIX_EXCEPTIONS
+    // An argument's to_js threw: the error belongs to this call's future, not to the process.
+    slot.complete(caught<R>(cx.env));
+    return;
+#endif
+  }
   if (s != napi_ok || result == nullptr) {
     if (std::optional<JsError> js = take_pending_js_error(cx.env)) {
       slot.complete(Outcome<R>::js_error(std::move(*js)));

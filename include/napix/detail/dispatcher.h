@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -29,6 +30,7 @@
 #include "../config.h"
 #include "../error.h"
 #include "batch_queue.h"
+#include "outcome.h"
 #include "module_pin.h"
 #include "unique_function.h"
 
@@ -172,7 +174,9 @@ class Dispatcher final : public ChannelCore, public std::enable_shared_from_this
       return push(job, block);
     } else {
       Item item(std::move(job));
-      return push(item, block);
+      Status s = push(item, block);
+      destroy_refused(item, s);  // here, where a future inside can learn why
+      return s;
     }
   }
 
@@ -189,12 +193,11 @@ class Dispatcher final : public ChannelCore, public std::enable_shared_from_this
     }
   }
 
-  /// Stops accepting items and destroys the queued ones unrun (on this thread). Thread: any.
-  void abort() override {
-    std::vector<Item> rest = queue_.close();
-    rest.clear();
-    release_tsfn(napi_tsfn_abort);
-  }
+  /// Stops accepting items and destroys the queued ones unrun (on this thread). Once it returns
+  /// no item starts: called off the JS thread it waits for the batch the JS thread is running
+  /// to stop (after the item running now; the batch's rest is destroyed unrun there); called on
+  /// the JS thread (from inside an item) the batch stops after the current item. Thread: any.
+  void abort() override;
 
   /// Thread: JS thread only.
   void ref() override;
@@ -222,6 +225,9 @@ class Dispatcher final : public ChannelCore, public std::enable_shared_from_this
   bool ensure_yield_tsfn(napi_env env) noexcept;
   bool run_one(napi_env env, Item& item, const RunContext& cx) noexcept;  // false: it raised
   void drop_all() { std::vector<Item> rest = queue_.close(); }
+  // Brackets the JS thread's work on one drained batch, for abort() (see there).
+  void enter_batch() noexcept { running_.store(true, std::memory_order_seq_cst); }
+  void leave_batch() noexcept;
   // Deletes the JS references and the async context. Thread: JS thread only.
   void free_js(napi_env env) noexcept;
 
@@ -242,6 +248,16 @@ class Dispatcher final : public ChannelCore, public std::enable_shared_from_this
   bool released_ = false;    // our thread count was given back
   bool handles_gone_ = false;  // the last handle went: give the count back once drained
   std::atomic<bool> consumed_{false};  // a call returned napi_closing: the count is gone
+
+  // abort() against the JS thread's batch loop, Dekker style: abort stores stopped_ then reads
+  // running_; the loop stores running_ then reads stopped_ before every item. Either abort sees
+  // the batch and waits for leave_batch(), or the loop sees stopped_ and starts nothing more.
+  // Costs the loop one store per batch and one load per item (the bench did not move).
+  std::atomic<bool> stopped_{false};
+  std::atomic<bool> running_{false};
+  std::atomic<int> abort_waiters_{0};
+  std::mutex abort_mutex_;
+  std::condition_variable batch_done_;
 
   // JS thread only.
   const napi_env env_;
@@ -336,6 +352,31 @@ void Dispatcher<Item>::release_locked(napi_threadsafe_function_release_mode mode
 }
 
 template <class Item>
+void Dispatcher<Item>::abort() {
+  stopped_.store(true, std::memory_order_seq_cst);
+  std::vector<Item> rest = queue_.close();
+  rest.clear();
+  release_tsfn(napi_tsfn_abort);
+  if (on_js_thread()) return;  // from inside an item: run_batch stops after it
+  // Wait out a batch in progress: an item may be running, and drained items may be about to start.
+  abort_waiters_.fetch_add(1, std::memory_order_seq_cst);
+  {
+    std::unique_lock<std::mutex> lock(abort_mutex_);
+    batch_done_.wait(lock, [this] { return !running_.load(std::memory_order_seq_cst); });
+  }
+  abort_waiters_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+template <class Item>
+void Dispatcher<Item>::leave_batch() noexcept {
+  running_.store(false, std::memory_order_seq_cst);
+  if (abort_waiters_.load(std::memory_order_seq_cst) != 0) {
+    std::lock_guard<std::mutex> lock(abort_mutex_);  // orders the notify after the waiter's check
+    batch_done_.notify_all();
+  }
+}
+
+template <class Item>
 void Dispatcher<Item>::ref() {
   if (!on_js_thread()) misuse("napix: ref() called off the JavaScript thread of its Channel or callback");
   std::lock_guard<std::mutex> lock(tsfn_mutex_);
@@ -425,14 +466,20 @@ void Dispatcher<Item>::run_batch(napi_env env) {
     if (fn_ref_ != nullptr) napi_get_reference_value(env, fn_ref_, &cx.fn);
     if (cx.self == nullptr) napi_get_undefined(env, &cx.self);
     if (cx.fn == nullptr) napi_get_undefined(env, &cx.fn);
+    enter_batch();
     DrainResult r = queue_.drain(batch_, kMaxBatch);
     // A callback that calls process.exit() in a Worker (or is cut short by terminate()) must be
     // the last user code that starts. can_run_js costs a v8::TryCatch (~150 instructions, 10%
     // of an item), so it is asked after items that ran user code — whose failure may leave no
     // trace: node-addon-api's exceptions-off mode swallows the termination — or raised, or
     // whose own call into JS failed (napix's typed and argument calls see the status).
-    bool stopped = false;
+    // No item starts after abort(), wherever it was called (see abort).
+    bool stopped = false, aborted = false;
     for (Item& item : batch_) {
+      if (stopped_.load(std::memory_order_seq_cst)) {
+        aborted = true;
+        break;
+      }
       cx.check_js = false;
       if ((!run_one(env, item, cx) || cx.check_js) && !can_run_js(env)) {
         stopped = true;
@@ -441,11 +488,13 @@ void Dispatcher<Item>::run_batch(napi_env env) {
     }
     batch_.clear();  // the rest of a stopped batch is destroyed unrun
     queue_.release(r.taken);
+    leave_batch();
     napi_close_handle_scope(env, scope);
     if (stopped) {
       drop_all();
       return;
     }
+    if (aborted) return;  // abort() emptied the queue and gave the tsfn back
     if (!r.more) {
       std::lock_guard<std::mutex> lock(tsfn_mutex_);
       if (handles_gone_) release_locked(napi_tsfn_release);  // drained: see drop_handle

@@ -23,6 +23,9 @@ using Fallible = std::conditional_t<NAPIX_EXCEPTIONS != 0, R, Result<R>>;
 
 /// The `code` of the `Error` an exceptions-off build reports for a closing target.
 inline constexpr const char* kClosingCode = "ERR_NAPIX_CLOSING";
+/// The `code` of the `Error` an exceptions-off build reports for a call refused by a full bounded
+/// queue (`QueueFullError` with exceptions on).
+inline constexpr const char* kQueueFullCode = "ERR_NAPIX_QUEUE_FULL";
 /// The `code` of the `Error` an exceptions-off build reports for a blocking call made on the JS
 /// thread (it would deadlock).
 inline constexpr const char* kWouldDeadlockCode = "ERR_NAPIX_WOULD_DEADLOCK";
@@ -31,6 +34,33 @@ namespace detail {
 
 constexpr const char* kWouldDeadlockMessage =
     "napix: a blocking call (send_sync/call_sync) on the JavaScript thread would deadlock";
+
+/// Why items destroyed unrun on this thread right now were refused. A refused call's closure is
+/// destroyed on the refusing thread inside a RefusalScope, so the future it carries can tell
+/// "queue full" from "closing"; everywhere else (abort, teardown) an unrun item means closing.
+inline Status& refusal_reason() noexcept {
+  thread_local Status reason = Status::closing;
+  return reason;
+}
+
+class RefusalScope {
+ public:
+  explicit RefusalScope(Status why) noexcept : previous_(std::exchange(refusal_reason(), why)) {}
+  RefusalScope(const RefusalScope&) = delete;
+  RefusalScope& operator=(const RefusalScope&) = delete;
+  ~RefusalScope() { refusal_reason() = previous_; }
+
+ private:
+  Status previous_;
+};
+
+/// Destroys a refused item now, inside a RefusalScope for `why` (a no-op for `ok`).
+template <class T>
+void destroy_refused(T& item, Status why) {
+  if (why == Status::ok) return;
+  RefusalScope scope(why);
+  T dead(std::move(item));
+}
 
 /// A finished round trip. Thread: made on the JS thread (or where the item was dropped), taken
 /// on the waiting thread.
@@ -58,6 +88,18 @@ class Outcome {
 #else
     return failure(Error("Error", ClosingError().what(), kClosingCode));
 #endif
+  }
+  static Outcome queue_full() {
+#if NAPIX_EXCEPTIONS
+    return from_exception(std::make_exception_ptr(QueueFullError()));
+#else
+    return failure(Error("Error", QueueFullError().what(), kQueueFullCode));
+#endif
+  }
+  /// What a call destroyed unrun reports: `queue_full` when destroyed as refused by a full queue
+  /// (see RefusalScope), else `closing`.
+  static Outcome unrun() {
+    return refusal_reason() == Status::queue_full ? queue_full() : closing();
   }
   static Outcome would_deadlock() {
 #if NAPIX_EXCEPTIONS
@@ -143,6 +185,23 @@ inline void clear_pending_js_error(napi_env env) noexcept {
   }
 }
 
+#if NAPIX_EXCEPTIONS
+/// The exception being handled as an outcome: a `Napi::Error` as the JsError it carries, anything
+/// else as itself; a JS exception left pending beside it is cleared (the C++ one carries the
+/// error). Call it only inside a catch block. Thread: JS thread only.
+template <class R>
+Outcome<R> caught(napi_env env) {
+  clear_pending_js_error(env);
+  try {
+    throw;
+  } catch (const Napi::Error& e) {
+    return Outcome<R>::js_error(JsError::from_value(e.Value()));
+  } catch (...) {
+    return Outcome<R>::from_exception(std::current_exception());
+  }
+}
+#endif
+
 /// Runs `f()` on the JS thread and captures how it ended: its value, a C++ exception, a
 /// `Napi::Error`, or a JS exception it left pending. Thread: JS thread only.
 template <class R, class F>
@@ -158,16 +217,9 @@ Outcome<R> capture(napi_env env, F&& f) {
       return Outcome<R>::success(std::forward<decltype(value)>(value));
     }
   }
-  NAPIX_CATCH(const Napi::Error& e) {
-#if NAPIX_EXCEPTIONS
-    clear_pending_js_error(env);
-    return Outcome<R>::js_error(JsError::from_value(e.Value()));
-#endif
-  }
   NAPIX_CATCH(...) {
 #if NAPIX_EXCEPTIONS
-    clear_pending_js_error(env);
-    return Outcome<R>::from_exception(std::current_exception());
+    return caught<R>(env);
 #endif
   }
 #if !NAPIX_EXCEPTIONS

@@ -61,7 +61,7 @@ class CompletionSlot {
   CompletionSlot(CompletionSlot&& other) noexcept : c_(std::exchange(other.c_, nullptr)) {}
   CompletionSlot& operator=(CompletionSlot&&) = delete;
   ~CompletionSlot() {
-    if (c_ != nullptr) c_->complete(Outcome<R>::closing());
+    if (c_ != nullptr) c_->complete(Outcome<R>::unrun());
   }
   void complete(Outcome<R>&& outcome) { std::exchange(c_, nullptr)->complete(std::move(outcome)); }
 
@@ -108,7 +108,7 @@ class TypedCall {
       delete reinterpret_cast<ChannelJob*>(w & ~kJob);  // a closure destroyed unrun
       return;
     }
-    if (auto* done = reinterpret_cast<Completion<R>*>(w)) done->complete(Outcome<R>::closing());
+    if (auto* done = reinterpret_cast<Completion<R>*>(w)) done->complete(Outcome<R>::unrun());
     tuple().~Tuple();
   }
 
@@ -188,7 +188,7 @@ class TypedThreadSafeCallback<R(Args...)> {
   std::future<Fallible<R>> call_async(Args... args) const {
     auto* c = new detail::AsyncCompletion<R>();
     std::future<Fallible<R>> future = c->get_future();
-    push(c, true, std::move(args)...);  // refused: the call's destructor completes c (closing)
+    push(c, true, std::move(args)...);  // refused: the call's destructor completes c
     return future;
   }
 
@@ -225,7 +225,9 @@ class TypedThreadSafeCallback<R(Args...)> {
   Status push(detail::Completion<R>* done, bool block, Args&&... args) const {
     Call call(done, std::move(args)...);
     if (!core_) return Status::closing;
-    return core_->push(call, block);
+    Status s = core_->push(call, block);
+    detail::destroy_refused(call, s);  // a call_async future learns queue_full from closing
+    return s;
   }
 
   std::shared_ptr<Core> core_;
