@@ -39,6 +39,14 @@
 #define NAPIX_CATCH(x) if (false)
 #endif
 
+// Keeps a cold path (a refused call, an error) out of the hot function that calls it, so the
+// hot one stays small enough for the compiler to inline what matters there.
+#if defined(_MSC_VER)
+#define NAPIX_NOINLINE __declspec(noinline)
+#else
+#define NAPIX_NOINLINE __attribute__((noinline))
+#endif
+
 namespace napix {
 namespace detail {
 
