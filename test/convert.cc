@@ -524,7 +524,7 @@ void init_convert(Napi::Env env, Napi::Object exports) {
   o.Set("tryFrom", tries);
   Napi::Object limiteds = Napi::Object::New(env);
   Napi::Object try_limiteds = Napi::Object::New(env);
-#define NAPIX_TEST_REGISTER(Name)                       \
+#define NAPIX_TEST_REGISTER(Name)                     \
   napix_test::add(limiteds, #Name, limited<t::Name>); \
   napix_test::add(try_limiteds, #Name, try_limited<t::Name>);
   NAPIX_TEST_LIMITED_TYPES(NAPIX_TEST_REGISTER)
@@ -533,7 +533,8 @@ void init_convert(Napi::Env env, Napi::Object exports) {
   o.Set("tryLimited", try_limiteds);
   napix_test::add(o, "setLimits", set_limits);
   napix_test::add(o, "getLimits", get_limits);
-  o.Set("defaultMaxElements", napix::to_js(env, std::uint32_t{napix::ConvertLimits::kDefaultMaxElements}));
+  o.Set("defaultMaxElements",
+        napix::to_js(env, std::uint32_t{napix::ConvertLimits::kDefaultMaxElements}));
   napix_test::add(o, "fromJsDetail", from_js_detail);
   napix_test::add(o, "made", made);
   napix_test::add(o, "toJsWhilePending", to_js_while_pending);

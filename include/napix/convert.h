@@ -76,7 +76,8 @@ namespace detail {
 #if defined(__GNUC__)
 __attribute__((visibility("hidden")))
 #endif
-inline std::atomic<std::uint32_t>& global_max_elements() noexcept {
+inline std::atomic<std::uint32_t>&
+global_max_elements() noexcept {
   static std::atomic<std::uint32_t> value{ConvertLimits::kDefaultMaxElements};
   return value;
 }
