@@ -60,8 +60,8 @@ inline Napi::Value to_js(Napi::Env env) {
 /// the JS thread for minutes. Set them for one conversion (`from_js<T>(value, limits)`) or for all
 /// (`set_convert_limits`). See doc/convert.md, "Limits".
 struct ConvertLimits {
-  /// 2^24: a 16 Mi-element array is 128 MiB as a std::vector<double>; the longest accepted array of
-  /// holes still converts in well under a second.
+  /// 2^24: a 16 Mi-element array is 128 MiB as a std::vector<double>; anything longer fails at
+  /// once (the longest accepted array of holes takes ~4 s: lower it where that is too long).
   static constexpr std::uint32_t kDefaultMaxElements = std::uint32_t{1} << 24;
 
   /// Most elements of one array (std::vector, a byte vector read from an Array) and most own
