@@ -86,6 +86,33 @@ struct Converter<Tree> {
 };
 }  // namespace napix
 
+// A linked list whose converter reads `next` itself: no path step marks the recursion, so only
+// ConvertContext's count of nested convert calls stops a cyclic or very long chain. To JS: the
+// number of links.
+struct Chain {
+  std::uint32_t links = 0;
+};
+
+namespace napix {
+template <>
+struct Converter<Chain> {
+  static Napi::Value to_js(Napi::Env env, const Chain& chain) {
+    return napix::to_js(env, chain.links);
+  }
+  static std::optional<Chain> from_js(Napi::Value value, napix::ConvertContext& cx) {
+    napi_valuetype type;
+    if (!cx.check(napi_typeof(cx.env(), value, &type))) return std::nullopt;
+    if (type != napi_object) return cx.fail_type("object", value);
+    napi_value next = nullptr;
+    if (!cx.check(napi_get_named_property(cx.env(), value, "next", &next))) return std::nullopt;
+    std::optional<std::optional<Chain>> rest =
+        cx.convert<std::optional<Chain>>(Napi::Value(cx.env(), next));
+    if (!rest) return std::nullopt;
+    return Chain{1 + (*rest ? (*rest)->links : 0)};
+  }
+};
+}  // namespace napix
+
 namespace {
 
 // Every type the tests convert, by the name JS uses for it.
@@ -138,6 +165,8 @@ using TupleIntStringBool = std::tuple<int, std::string, bool>;
 using TupleEmpty = std::tuple<>;
 using VectorVectorInt = std::vector<std::vector<int>>;
 using VectorOptionalInt = std::vector<std::optional<int>>;
+using VectorValue = std::vector<Napi::Value>;
+using VectorMonostate = std::vector<std::monostate>;
 using Nested = std::vector<std::optional<std::map<std::string, std::tuple<int, std::string>>>>;
 using Value = Napi::Value;
 using Object = Napi::Object;
@@ -164,6 +193,7 @@ using Points = std::vector<Point>;
 using PointMap = std::map<std::string, std::vector<Point>>;
 using Color = ::Color;
 using Tree = ::Tree;
+using Chain = ::Chain;
 }  // namespace t
 
 // clang-format off
@@ -178,8 +208,13 @@ using Tree = ::Tree;
   X(Nested) X(Value) X(Object) X(Array) X(Function) X(StringValue) X(NumberValue)                \
   X(BooleanValue) X(BigIntValue) X(SymbolValue) X(NameValue) X(Promise) X(ArrayBuffer)           \
   X(TypedArray) X(Uint8Array) X(Float64Array) X(BigInt64Array) X(Buffer) X(DataView) X(Date)     \
-  X(External) X(Point) X(Points) X(PointMap) X(Color) X(Tree)
+  X(External) X(Point) X(Points) X(PointMap) X(Color) X(Tree) X(VectorValue) X(VectorMonostate)  \
+  X(Chain)
 // clang-format on
+
+// The types limited.<Name> and tryLimited.<Name> cover.
+#define NAPIX_TEST_LIMITED_TYPES(X) \
+  X(VectorInt) X(VectorOptionalInt) X(VectorValue) X(VectorMonostate) X(Bytes) X(MapInt) X(Nested)
 
 // roundtrip.<Name>(v): from_js<T>(v), then to_js of the result. Both modes end a failure in the
 // same JS throw: with exceptions off the Result's error is thrown with throw_js, which keeps a JS
@@ -220,6 +255,63 @@ Napi::Value try_from(const Napi::CallbackInfo& info) {
     out.Set("message", result.error().message);
     out.Set("code", result.error().code);
   }
+  return out;
+}
+
+// {maxElements} as ConvertLimits; a missing field keeps the default.
+napix::ConvertLimits limits_from(Napi::Value value) {
+  napix::ConvertLimits limits;
+  if (value.IsObject()) {
+    Napi::Value max = value.As<Napi::Object>().Get("maxElements");
+    if (max.IsNumber()) limits.max_elements = max.As<Napi::Number>().Uint32Value();
+  }
+  return limits;
+}
+
+// limited.<Name>(v, {maxElements}): roundtrip with from_js<T>(v, limits), this conversion only.
+template <class T>
+Napi::Value limited(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  napix::ConvertLimits limits = limits_from(info[1]);
+#if NAPIX_EXCEPTIONS
+  T value = napix::from_js<T>(info[0], limits);
+  return napix::to_js(env, std::move(value));
+#else
+  napix::Result<T> value = napix::from_js<T>(info[0], limits);
+  if (!value.ok()) {
+    napix::throw_js(env, value.error());
+    return Napi::Value();
+  }
+  return napix::to_js(env, std::move(*value));
+#endif
+}
+
+// tryLimited.<Name>(v, {maxElements}): try_from_js<T>(v, limits), reported as tryFrom does.
+template <class T>
+Napi::Value try_limited(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  napix::Result<T> result = napix::try_from_js<T>(info[0], limits_from(info[1]));
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("ok", result.ok());
+  out.Set("pending", env.IsExceptionPending());
+  if (result.ok()) {
+    out.Set("value", napix::to_js(env, std::move(*result)));
+  } else {
+    out.Set("name", result.error().name);
+    out.Set("message", result.error().message);
+    out.Set("code", result.error().code);
+  }
+  return out;
+}
+
+// setLimits({maxElements}) sets the global limits; getLimits() reads them.
+Napi::Value set_limits(const Napi::CallbackInfo& info) {
+  napix::set_convert_limits(limits_from(info[0]));
+  return info.Env().Undefined();
+}
+Napi::Value get_limits(const Napi::CallbackInfo& info) {
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("maxElements", napix::to_js(info.Env(), napix::convert_limits().max_elements));
   return out;
 }
 
@@ -362,6 +454,19 @@ Napi::Value port_or_default(const Napi::CallbackInfo& info) {
   return napix::to_js(info.Env(), port.ok() ? *port : std::uint16_t{8080});
 }
 
+// Example for doc/convert.md: at most 1000 ids, whatever the global limit is.
+Napi::Value count_ids(const Napi::CallbackInfo& info) {
+  napix::ConvertLimits limits;
+  limits.max_elements = 1000;
+  napix::Result<std::vector<std::uint32_t>> ids =
+      napix::try_from_js<std::vector<std::uint32_t>>(info[0], limits);
+  if (!ids) {
+    napix::throw_js(info.Env(), ids.error());  // expected array of at most 1000 elements, got ...
+    return Napi::Value();
+  }
+  return napix::to_js(info.Env(), ids->size());
+}
+
 // pathOf(): messages at a path built with push_key / push_index, then at the top again.
 Napi::Value path_of(const Napi::CallbackInfo& info) {
   napix::ConvertContext cx(info.Env());
@@ -417,6 +522,19 @@ void init_convert(Napi::Env env, Napi::Object exports) {
 #undef NAPIX_TEST_REGISTER
   o.Set("roundtrip", roundtrips);
   o.Set("tryFrom", tries);
+  Napi::Object limiteds = Napi::Object::New(env);
+  Napi::Object try_limiteds = Napi::Object::New(env);
+#define NAPIX_TEST_REGISTER(Name)                     \
+  napix_test::add(limiteds, #Name, limited<t::Name>); \
+  napix_test::add(try_limiteds, #Name, try_limited<t::Name>);
+  NAPIX_TEST_LIMITED_TYPES(NAPIX_TEST_REGISTER)
+#undef NAPIX_TEST_REGISTER
+  o.Set("limited", limiteds);
+  o.Set("tryLimited", try_limiteds);
+  napix_test::add(o, "setLimits", set_limits);
+  napix_test::add(o, "getLimits", get_limits);
+  o.Set("defaultMaxElements",
+        napix::to_js(env, std::uint32_t{napix::ConvertLimits::kDefaultMaxElements}));
   napix_test::add(o, "fromJsDetail", from_js_detail);
   napix_test::add(o, "made", made);
   napix_test::add(o, "toJsWhilePending", to_js_while_pending);
@@ -424,6 +542,7 @@ void init_convert(Napi::Env env, Napi::Object exports) {
   napix_test::add(o, "pathOf", path_of);
   napix_test::add(o, "polylineLength", polyline_length);
   napix_test::add(o, "portOrDefault", port_or_default);
+  napix_test::add(o, "countIds", count_ids);
   Napi::Object limits = Napi::Object::New(env);
 #define NAPIX_TEST_LIMITS(Name) limits.Set(#Name, limits_of<t::Name>(env));
   NAPIX_TEST_INTEGER_TYPES(NAPIX_TEST_LIMITS)

@@ -3,7 +3,9 @@
 // message, a user-defined Converter, try_from_js, and what each exception mode does with a JS
 // exception thrown while reading a value.
 const assert = require('node:assert/strict');
+const { spawnSync } = require('node:child_process');
 const vm = require('node:vm');
+const { Worker } = require('node:worker_threads');
 const addon = require('./addon');
 
 const { convert } = addon;
@@ -579,10 +581,208 @@ describe(`convert.h [${addon.variant}]`, () => {
       const trap = new Error('trap');
       throwsExactly(() => convert.polylineLength([new Proxy({}, { get() { throw trap; } })]), trap);
     });
+    it('countIds', () => {
+      assert.equal(convert.countIds(Array(1000).fill(7)), 1000);
+      rangeError(() => convert.countIds(Array(1001).fill(7)), 'expected array of at most 1000 elements, got 1001 elements');
+    });
     it('portOrDefault', () => {
       assert.equal(convert.portOrDefault(443), 443);
       assert.equal(convert.portOrDefault(70000), 8080);
       assert.equal(convert.portOrDefault(new Proxy({}, { get() { throw new Error('x'); } })), 8080);
+    });
+  });
+
+  describe('limits on hostile input', () => {
+    const limited = convert.limited;
+    const DEFAULT = 2 ** 24;
+    const tooMany = (max, n) => `expected array of at most ${max} elements, got ${n} elements`;
+    // A chain of `n` links: {next: {next: ... {next: undefined}}}.
+    const chain = (n) => {
+      let c;
+      for (let i = 0; i < n; i++) c = { next: c };
+      return c;
+    };
+
+    it('the default limit is 2^24 elements', () => {
+      assert.equal(convert.defaultMaxElements, DEFAULT);
+      assert.deepEqual(convert.getLimits(), { maxElements: DEFAULT });
+    });
+
+    it('a holey array of length 2^32 - 1 fails at once with a RangeError naming length and limit', function () {
+      this.timeout(60000);
+      // In a child process: without the limit each of these loops over 4.3 billion holes (minutes,
+      // ~95 MB/s of memory), and a synchronous native loop cannot be interrupted from here.
+      const names = ['VectorOptionalInt', 'VectorValue', 'VectorMonostate', 'VectorInt', 'Bytes', 'Nested'];
+      const code = `
+        const { convert } = require(${JSON.stringify(addon.file)});
+        const out = {};
+        for (const name of ${JSON.stringify(names)}) {
+          const a = [];
+          a.length = 2 ** 32 - 1;
+          const start = process.hrtime.bigint();
+          try {
+            convert.roundtrip[name](a);
+            out[name] = { ok: true };
+          } catch (e) {
+            out[name] = { name: e.name, code: e.code, message: e.message };
+          }
+          out[name].ms = Number(process.hrtime.bigint() - start) / 1e6;
+        }
+        console.log(JSON.stringify(out));`;
+      const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 30000, killSignal: 'SIGKILL' });
+      assert.equal(r.signal, null, `the child hung or crashed (${r.signal}): ${r.stderr}`);
+      assert.equal(r.status, 0, r.stderr);
+      const out = JSON.parse(r.stdout);
+      for (const name of names) {
+        assert.deepEqual({ ...out[name], ms: undefined },
+          { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: tooMany(DEFAULT, 2 ** 32 - 1), ms: undefined }, name);
+        assert.ok(out[name].ms < 1000, `${name} took ${out[name].ms} ms`);
+      }
+    });
+
+    it('checks the length before reading any element, nested arrays at their path', () => {
+      const hole = [];
+      hole.length = DEFAULT + 1;
+      rangeError(() => rt.VectorOptionalInt(hole), tooMany(DEFAULT, DEFAULT + 1));
+      rangeError(() => rt.VectorVectorInt([[], hole]), `expected array of at most ${DEFAULT} elements at [1], got ${DEFAULT + 1} elements`);
+      const trapped = [];
+      Object.defineProperty(trapped, 0, { get() { throw new Error('read'); } });
+      trapped.length = 2 ** 32 - 1;
+      rangeError(() => rt.VectorInt(trapped), tooMany(DEFAULT, 2 ** 32 - 1));
+      // Fixed-length types fail on the length as before.
+      typeError(() => rt.ArrayInt3(hole), `expected array of length 3, got array of length ${DEFAULT + 1}`);
+    });
+
+    it('a limit for one conversion: from_js<T>(value, limits) and try_from_js<T>(value, limits)', () => {
+      assert.deepEqual(limited.VectorInt([1, 2, 3], { maxElements: 3 }), [1, 2, 3]);
+      rangeError(() => limited.VectorInt([1, 2, 3, 4], { maxElements: 3 }), tooMany(3, 4));
+      assert.deepEqual(limited.VectorMonostate([], { maxElements: 0 }), []);
+      rangeError(() => limited.VectorMonostate([undefined], { maxElements: 0 }), tooMany(0, 1));
+      rangeError(() => limited.VectorValue([1, 2], { maxElements: 1 }), tooMany(1, 2));
+      rangeError(() => limited.VectorOptionalInt([1, , 3], { maxElements: 2 }), tooMany(2, 3));  // eslint-disable-line no-sparse-arrays
+      // Byte vectors: an Array is an element loop and limited; a typed array is one copy and is not.
+      rangeError(() => limited.Bytes([1, 2, 3], { maxElements: 2 }), tooMany(2, 3));
+      assert.deepEqual(limited.Bytes(new Uint8Array(5), { maxElements: 2 }), Buffer.alloc(5));
+      // Nested containers are each held to it.
+      rangeError(() => limited.Nested([{ a: [1, 'x'] }, null, null], { maxElements: 2 }), tooMany(2, 3));
+      assert.deepEqual(limited.Nested([{ a: [1, 'x'] }], { maxElements: 2 }), [{ a: [1, 'x'] }]);
+      assert.deepEqual(convert.tryLimited.VectorInt([1, 2, 3], { maxElements: 2 }),
+        { ok: false, pending: false, name: 'RangeError', message: tooMany(2, 3), code: 'ERR_OUT_OF_RANGE' });
+      assert.deepEqual(convert.tryLimited.VectorInt([1, 2], { maxElements: 2 }), { ok: true, pending: false, value: [1, 2] });
+      // The global limit is unchanged.
+      assert.deepEqual(convert.getLimits(), { maxElements: DEFAULT });
+    });
+
+    it('a map counts its own enumerable keys against the limit before reading any value', () => {
+      assert.deepEqual(limited.MapInt({ a: 1, b: 2 }, { maxElements: 2 }), { a: 1, b: 2 });
+      const tooManyKeys = (max, n, at = '') => `expected plain object of at most ${max} keys${at}, got ${n} keys`;
+      rangeError(() => limited.MapInt({ a: 1, b: 2, c: 3 }, { maxElements: 2 }), tooManyKeys(2, 3));
+      // No getter runs: the count fails first.
+      rangeError(() => limited.MapInt({ a: 1, b: 2, get c() { throw new Error('read'); } }, { maxElements: 2 }), tooManyKeys(2, 3));
+      // Non-enumerable and symbol keys do not count.
+      const hidden = Object.defineProperty({ a: 1, [Symbol('s')]: 2 }, 'b', { value: 2, enumerable: false });
+      assert.deepEqual(limited.MapInt(hidden, { maxElements: 1 }), { a: 1 });
+      rangeError(() => limited.Nested([{ a: [1, 'x'], b: [2, 'y'], c: [3, 'z'] }], { maxElements: 2 }), tooManyKeys(2, 3, ' at [0]'));
+    });
+
+    it('set_convert_limits sets the limit of every conversion given none', () => {
+      try {
+        convert.setLimits({ maxElements: 2 });
+        assert.deepEqual(convert.getLimits(), { maxElements: 2 });
+        assert.deepEqual(rt.VectorInt([1, 2]), [1, 2]);
+        rangeError(() => rt.VectorInt([1, 2, 3]), tooMany(2, 3));
+        rangeError(() => rt.MapInt({ a: 1, b: 2, c: 3 }), 'expected plain object of at most 2 keys, got 3 keys');
+        assert.equal(convert.tryFrom.VectorInt([1, 2, 3]).message, tooMany(2, 3));
+        // A limit given to one conversion wins over the global one.
+        assert.deepEqual(limited.VectorInt([1, 2, 3], { maxElements: 3 }), [1, 2, 3]);
+      } finally {
+        convert.setLimits({ maxElements: DEFAULT });
+      }
+      assert.deepEqual(rt.VectorInt([1, 2, 3]), [1, 2, 3]);
+    });
+
+    it('reads length once: a getter that changes it gives holes or leaves the rest unread', () => {
+      const shrinking = [1, 2, 3, 4];
+      Object.defineProperty(shrinking, 0, { get() { shrinking.length = 1; return 1; }, enumerable: true });
+      assert.deepEqual(rt.VectorOptionalInt(shrinking), [1, undefined, undefined, undefined]);
+      const growing = [1, 2];
+      Object.defineProperty(growing, 0, { get() { growing.push(9, 9); return 1; }, enumerable: true });
+      assert.deepEqual(rt.VectorInt(growing), [1, 2]);
+    });
+
+    it('a converter that recurses without a path step stops at kMaxDepth: cyclic, 200,000 links', () => {
+      // Chain reads `next` itself and calls cx.convert<std::optional<Chain>>: two levels a link.
+      const deep = 'expected at most 1000 levels of nesting, got more';
+      assert.equal(rt.Chain(chain(500)), 500);
+      rangeError(() => rt.Chain(chain(501)), deep);
+      const cyclic = {};
+      cyclic.next = cyclic;
+      rangeError(() => rt.Chain(cyclic), deep);
+      rangeError(() => rt.Chain(chain(200000)), deep);
+      assert.equal(convert.tryFrom.Chain(chain(200000)).message, deep);
+    });
+
+    it('the same inside a Worker, whose stack is smaller, without taking the process down', async function () {
+      this.timeout(60000);
+      const worker = new Worker(`
+        const { parentPort } = require('node:worker_threads');
+        const { convert } = require(${JSON.stringify(addon.file)});
+        const chain = ${chain.toString()};
+        const cyclic = {};
+        cyclic.next = cyclic;
+        const out = [];
+        for (const v of [cyclic, chain(200000), chain(501)]) {
+          try {
+            out.push(convert.roundtrip.Chain(v));
+          } catch (e) {
+            out.push(e.name + ': ' + e.message);
+          }
+        }
+        out.push(convert.roundtrip.Chain(chain(500)));
+        parentPort.postMessage(out);`, { eval: true });
+      const messages = [];
+      worker.on('message', (m) => messages.push(m));
+      const code = await new Promise((resolve, reject) => {
+        worker.on('error', reject);
+        worker.on('exit', resolve);
+      });
+      assert.equal(code, 0);
+      const deep = 'RangeError: expected at most 1000 levels of nesting, got more';
+      assert.deepEqual(messages, [[deep, deep, deep, 500]]);
+    });
+
+    it('names a SharedArrayBuffer (and every typed array) in messages', () => {
+      const sab = new SharedArrayBuffer(4);
+      typeError(() => rt.Bytes(sab), 'expected Uint8Array or array, got SharedArrayBuffer');
+      typeError(() => rt.ArrayBuffer(sab), 'expected ArrayBuffer, got SharedArrayBuffer');
+      typeError(() => rt.VectorInt(sab), 'expected array, got SharedArrayBuffer');
+      typeError(() => rt.MapInt(sab), 'expected plain object, got SharedArrayBuffer');
+      // A view of one is a typed array and its bytes are copied.
+      new Uint8Array(sab).set([1, 2, 3, 4]);
+      assert.deepEqual(rt.Bytes(new Uint8Array(sab, 1, 2)), Buffer.from([2, 3]));
+      for (const Ctor of [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array,
+        Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array]) {
+        typeError(() => rt.VectorInt(new Ctor(1)), `expected array, got ${Ctor.name}`);
+      }
+      typeError(() => rt.VectorInt(Buffer.alloc(1)), 'expected array, got Uint8Array');
+      typeError(() => rt.VectorInt(new ArrayBuffer(1)), 'expected array, got ArrayBuffer');
+      typeError(() => rt.VectorInt(new DataView(sab)), 'expected array, got DataView');
+      // Not one: a Proxy of it, one of another realm.
+      typeError(() => rt.VectorInt(new Proxy(sab, {})), 'expected array, got object');
+      typeError(() => rt.VectorInt(vm.runInNewContext('new SharedArrayBuffer(1)')), 'expected array, got object');
+    });
+
+    it('naming one never leaks an exception from a replaced global SharedArrayBuffer', () => {
+      const saved = Object.getOwnPropertyDescriptor(globalThis, 'SharedArrayBuffer');
+      const sab = new SharedArrayBuffer(1);
+      try {
+        Object.defineProperty(globalThis, 'SharedArrayBuffer', { get() { throw new Error('no'); }, configurable: true });
+        typeError(() => rt.VectorInt(sab), 'expected array, got object');
+        assert.deepEqual(convert.tryFrom.VectorInt(sab),
+          { ok: false, pending: false, name: 'TypeError', message: 'expected array, got object', code: 'ERR_INVALID_ARG_TYPE' });
+      } finally {
+        Object.defineProperty(globalThis, 'SharedArrayBuffer', saved);
+      }
     });
   });
 

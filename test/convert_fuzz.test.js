@@ -3,7 +3,10 @@
 // characters and lone surrogates, sparse and cyclic arrays and objects, class instances, Map, typed
 // arrays, Proxies whose traps throw, BigInts, symbols...) go through from_js<T> for every T the test
 // addon exposes. A JS model of convert.h's contract predicts each outcome exactly: the value to_js
-// gives back, or the error's class, code and message, or the trap's own exception.
+// gives back, or the error's class, code and message, or the trap's own exception. A second pass
+// feeds hostile values (huge-length and holey arrays, getters that change `length`, Proxies with
+// throwing traps, revoked Proxies, cycles through a converter that adds no path step, objects over
+// the key limit), each built afresh for the model and for the addon since reading them changes them.
 //   NAPIX_FUZZ_SEED=<n>|random    seed (default fixed, so CI is deterministic); printed on failure
 //   NAPIX_FUZZ_ITERATIONS=<n>     values to generate (default 300; each goes to every type)
 const assert = require('node:assert/strict');
@@ -13,6 +16,7 @@ const addon = require('./addon');
 const { convert } = addon;
 const MAX_SAFE = 2n ** 53n - 1n;
 const MAX_DEPTH = convert.maxDepth;
+let maxElements = convert.getLimits().maxElements;  // what the addon's global limit is now
 const FLOAT_OVERFLOW = 3.4028235677973366e38;  // 2^128 - 2^103: Math.fround gives Infinity from here
 
 const seedEnv = process.env.NAPIX_FUZZ_SEED;
@@ -65,6 +69,8 @@ function typeName(v) {
   if (types.isDataView(v)) return 'DataView';
   if (types.isDate(v)) return 'Date';
   if (types.isPromise(v)) return 'Promise';
+  // Named by its prototype: of this realm, not replaced.
+  if (types.isSharedArrayBuffer(v) && Object.getPrototypeOf(v) === SharedArrayBuffer.prototype) return 'SharedArrayBuffer';
   return 'object';
 }
 const isRealArray = (v) => !proxies.has(v) && Array.isArray(v);
@@ -155,14 +161,22 @@ const T = {
   PointMap: map(vec(POINT)),
   Color: { kind: 'color' },
   Tree: { kind: 'tree' },
+  VectorValue: vec(napi('', () => true)),
+  VectorMonostate: vec({ kind: 'exact', value: undefined, expected: 'undefined' }),
+  Chain: { kind: 'chain' },
 };
 for (const name of Object.keys(L)) T[name] = int(name);
 
-// What to_js(from_js<T>(v)) gives, or throws Expected / the JS error reading v throws.
-function model(type, v, path) {
-  if (path.length >= MAX_DEPTH) {
+const tooLong = (path, n) => rangeFail(`array of at most ${maxElements} elements`, path, `${n} elements`);
+
+// What to_js(from_js<T>(v)) gives, or throws Expected / the JS error reading v throws. `depth`
+// counts the cx.convert calls running around this one (every nested conversion is one, path step
+// or not).
+function model(type, v, path, depth = 0) {
+  if (depth >= MAX_DEPTH) {
     throw rangeFail(`at most ${MAX_DEPTH} levels of nesting`, path, 'more');
   }
+  const inner = depth + 1;
   switch (type.kind) {
     case 'bool':
       if (typeof v !== 'boolean') throw typeFail('boolean', path, v);
@@ -202,11 +216,12 @@ function model(type, v, path) {
       if (v !== type.value) throw typeFail(type.expected, path, v);
       return v;
     case 'optional':
-      return v === undefined || v === null ? undefined : model(type.of, v, path);
+      return v === undefined || v === null ? undefined : model(type.of, v, path, inner);
     case 'vector': {
       if (!isRealArray(v)) throw typeFail('array', path, v);
+      if (v.length > maxElements) throw tooLong(path, v.length);
       const out = [];
-      for (let i = 0, n = v.length; i < n; i++) out.push(model(type.of, v[i], [...path, i]));
+      for (let i = 0, n = v.length; i < n; i++) out.push(model(type.of, v[i], [...path, i], inner));
       return out;
     }
     case 'tuple': {
@@ -214,7 +229,7 @@ function model(type, v, path) {
       if (v.length !== type.of.length) {
         throw new Expected(TypeError, message(`array of length ${type.of.length}`, path, `array of length ${v.length}`));
       }
-      return type.of.map((t, i) => model(t, v[i], [...path, i]));
+      return type.of.map((t, i) => model(t, v[i], [...path, i], inner));
     }
     case 'bytes': {
       if (types.isTypedArray(v) && !proxies.has(v)) {
@@ -222,9 +237,10 @@ function model(type, v, path) {
         return Buffer.from(v.buffer, v.byteOffset, v.length);
       }
       if (!isRealArray(v)) throw typeFail('Uint8Array or array', path, v);
+      if (v.length > maxElements) throw tooLong(path, v.length);
       const byte = int('Uint8');
       const out = [];
-      for (let i = 0, n = v.length; i < n; i++) out.push(model(byte, v[i], [...path, i]));
+      for (let i = 0, n = v.length; i < n; i++) out.push(model(byte, v[i], [...path, i], inner));
       return Buffer.from(out);
     }
     case 'map': {
@@ -236,8 +252,15 @@ function model(type, v, path) {
           throw new Expected(TypeError, message('plain object', path, got === 'object' ? 'class instance' : got));
         }
       }
+      const keys = Object.keys(v);
+      if (keys.length > maxElements) {
+        throw rangeFail(`plain object of at most ${maxElements} keys`, path, `${keys.length} keys`);
+      }
       const entries = [];
-      for (const key of Object.keys(v)) entries.push([key.toWellFormed(), model(type.of, v[key], [...path, key])]);
+      for (const key of keys) {
+        if (inner >= MAX_DEPTH) throw rangeFail(`at most ${MAX_DEPTH} levels of nesting`, path, 'more');  // the key's own conversion
+        entries.push([key.toWellFormed(), model(type.of, v[key], [...path, key], inner)]);
+      }
       return Object.fromEntries(entries);  // own data properties; a later colliding key wins
     }
     case 'napi':
@@ -245,16 +268,21 @@ function model(type, v, path) {
       return v;
     case 'point': {
       if (!isObjectLike(v)) throw typeFail('object', path, v);
-      return { x: model(D, v.x, [...path, 'x']), y: model(D, v.y, [...path, 'y']), label: model(S, v.label, [...path, 'label']) };
+      return { x: model(D, v.x, [...path, 'x'], inner), y: model(D, v.y, [...path, 'y'], inner), label: model(S, v.label, [...path, 'label'], inner) };
     }
     case 'color': {
-      const name = model(S, v, path);
+      const name = model(S, v, path, inner);
       if (name !== 'red' && name !== 'green') throw rangeFail('"red" or "green"', path, `"${name}"`);
       return name;
     }
     case 'tree': {
       if (!isObjectLike(v)) throw typeFail('object', path, v);
-      return { children: model(vec(type), v.children, [...path, 'children']) };
+      return { children: model(vec(type), v.children, [...path, 'children'], inner) };
+    }
+    case 'chain': {  // reads `next` itself: a level with no path step
+      if (napiType(v) !== 'object') throw typeFail('object', path, v);
+      const rest = model(opt(type), v.next, path, inner);
+      return 1 + (rest === undefined ? 0 : rest);
     }
     default:
       throw new Error(`no model for ${type.kind}`);
@@ -330,7 +358,7 @@ function makeGen(rng) {
       case 6: return rng.pick([Symbol('s'), Symbol.iterator, () => 1, function named() {}, external]);
       case 7: return rng.pick([new Date(0), Promise.resolve(1), new Map([['a', 1]]), new Set([1]), new Thing(),
         new Number(1), new String('s'), new ArrayBuffer(2), new DataView(new ArrayBuffer(2)), Object.create({ a: 1 }),
-        /re/, new Error('e')]);
+        /re/, new Error('e'), new SharedArrayBuffer(2), new Uint8Array(new SharedArrayBuffer(3))]);
       case 8: case 9: case 10: {
         const a = [];
         for (let i = rng.int(5); i > 0; i--) a.push(value(depth + 1));
@@ -421,11 +449,110 @@ function makeGen(rng) {
       }
       case 'color': return rng.pick(['red', 'green', 'blue', string()]);
       case 'tree': return { children: Array.from({ length: rng.int(3) }, () => shaped(type, depth + 1)) };
+      case 'chain': return { next: rng.chance(0.6) ? shaped(type, depth + 1) : rng.pick([undefined, null]) };
       case 'napi': return value(depth + 1);
       default: return value(depth + 1);
     }
   }
   return { value, shaped };
+}
+
+
+// Hostile values, each a factory: reading one may change it, so the model and the addon each get
+// their own. A trap's error is made once per factory, so both runs throw the same object.
+function hostileFactories(rng) {
+  const gen = makeGen(rng);
+  const trapError = () => {
+    const e = new Error(`hostile trap ${rng.int(1000)}`);
+    trapErrors.add(e);
+    return e;
+  };
+  const proxied = (target, handler) => {
+    const p = new Proxy(target, handler);
+    proxies.add(p);
+    return p;
+  };
+  const chainOf = (n, end) => {
+    let c = end;
+    for (let i = 0; i < n; i++) c = { next: c };
+    return c;
+  };
+  const list = [];
+  const add = (label, make) => list.push([label, make]);
+
+  // Just over a large limit only in dictionary mode: a 2^24-length array takes V8 ~0.6 s to make.
+  const huge = rng.pick([2 ** 32 - 1, 2 ** 31, ...(maxElements < 1e6 ? [maxElements + 1, maxElements + rng.int(1000) + 1] : [])]);
+  add(`holey array of length ${huge}`, () => {
+    const a = [];
+    a.length = huge;
+    return a;
+  });
+  const fill = gen.shaped(rng.pick(Object.values(T)));
+  add(`array of length ${huge} with a throwing getter at 0`, ((e) => () => {
+    const a = [fill];
+    Object.defineProperty(a, 0, { get() { throw e; }, enumerable: true });
+    a.length = huge;
+    return a;
+  })(trapError()));
+  const within = Math.min(maxElements, 1 + rng.int(40));
+  const at = rng.int(within);
+  const item = gen.shaped(rng.pick(Object.values(T)));
+  add(`holey array of length ${within} with one item at ${at}`, () => {
+    const a = [];
+    a.length = within;
+    a[at] = item;
+    return a;
+  });
+  const items = Array.from({ length: 2 + rng.int(6) }, () => (rng.chance(0.5) ? rng.int(9) : gen.shaped(rng.pick(Object.values(T)))));
+  const keep = rng.int(items.length);
+  add(`array whose getter shrinks it to ${keep + 1}`, () => {
+    const a = items.slice();
+    const first = a[keep];
+    Object.defineProperty(a, keep, { get() { a.length = keep + 1; return first; }, enumerable: true });
+    return a;
+  });
+  add('array whose getter grows it', () => {
+    const a = items.slice();
+    Object.defineProperty(a, 0, { get() { a.push(1, 'x', null); return items[0]; }, enumerable: true });
+    return a;
+  });
+  const traps = ['get', 'ownKeys', 'getOwnPropertyDescriptor', 'has', 'getPrototypeOf', 'set', 'defineProperty', 'deleteProperty'];
+  const trap = rng.pick(traps);
+  const target = rng.pick([() => ({ x: 1, y: 2, label: 'a', children: [], next: undefined }), () => [1, 2, 3], () => function f() {}]);
+  add(`Proxy with a throwing ${trap} trap`, ((e) => () => proxied(target(), { [trap]() { throw e; } }))(trapError()));
+  const revokeFunction = rng.chance(0.5);
+  add(`revoked Proxy of ${revokeFunction ? 'a function' : 'an object'}`, () => {
+    const { proxy, revoke } = Proxy.revocable(revokeFunction ? () => 1 : {}, {});
+    revoke();
+    proxies.add(proxy);
+    return proxy;
+  });
+  add('cyclic chain', () => {
+    const c = {};
+    c.next = c;
+    return c;
+  });
+  const length = 400 + rng.int(2600);
+  const end = rng.pick([undefined, null]);
+  add(`chain of ${length} links`, () => chainOf(length, end));
+  add('cyclic tree', () => {
+    const t = { children: [] };
+    t.children.push(t);
+    return t;
+  });
+  add('chain ending in a throwing getter', ((e) => () => chainOf(3, { get next() { throw e; } }))(trapError()));
+  const keyCount = maxElements < 1000 ? maxElements + 1 + rng.int(20) : 1 + rng.int(20);
+  const value = rng.chance(0.5) ? rng.int(9) : gen.shaped(rng.pick(Object.values(T)));
+  add(`object with ${keyCount} keys`, () => {
+    const o = {};
+    for (let i = 0; i < keyCount; i++) o[`k${i}`] = value;
+    return o;
+  });
+  add(`Proxy whose ownKeys reports ${keyCount} keys`, () => proxied({}, {
+    ownKeys: () => Array.from({ length: keyCount }, (_, i) => `k${i}`),
+    getOwnPropertyDescriptor: () => ({ value, enumerable: true, configurable: true, writable: true }),
+  }));
+  return list;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -438,19 +565,23 @@ function show(v) {
   }
 }
 
-function check(name, input, where) {
+// `fresh`, when given, builds the input anew for the model and again for the addon (reading a hostile
+// value may change it); `input` is then only what failure messages show.
+function check(name, input, where, fresh) {
+  const modelInput = fresh ? fresh() : input;
   let expected;
   let expectedThrow;
   try {
-    expected = model(T[name], input, []);
+    expected = model(T[name], modelInput, []);
   } catch (e) {
     expectedThrow = e;
   }
+  const actualInput = fresh ? fresh() : input;
   let actual;
   let actualThrow;
   let threw = false;
   try {
-    actual = convert.roundtrip[name](input);
+    actual = convert.roundtrip[name](actualInput);
   } catch (e) {
     threw = true;
     actualThrow = e;
@@ -458,7 +589,9 @@ function check(name, input, where) {
   const context = `${where}: ${name}(${show(input)})`;
   if (expectedThrow === undefined) {
     assert.equal(threw, false, `${context} threw ${threw && show(actualThrow)}`);
-    assert.deepStrictEqual(actual, expected, context);
+    // A value passed through is the addon's own input (a hostile one must not be walked).
+    if (expected === modelInput && isObjectLike(expected)) assert.equal(actual, actualInput, context);
+    else assert.deepStrictEqual(actual, expected, context);
     return 'ok';
   }
   assert.ok(threw, `${context} returned ${show(actual)}, expected ${show(expectedThrow)}`);
@@ -468,6 +601,10 @@ function check(name, input, where) {
     assert.equal(actualThrow.message, expectedThrow.message, context);
     assert.match(actualThrow.message, /^expected .+, got .+$/s, context);
     assert.equal(actualThrow.code, Class === TypeError ? 'ERR_INVALID_ARG_TYPE' : 'ERR_OUT_OF_RANGE', context);
+    if (Class === RangeError) {
+      const limit = / of at most \d+ (elements|keys)|levels of nesting/.exec(actualThrow.message);
+      if (limit) return `RangeError: ${limit[1] || 'depth'}`;
+    }
     return Class.name;
   }
   if (trapErrors.has(expectedThrow)) {
@@ -506,4 +643,41 @@ describe(`convert.h fuzz [${addon.variant}]`, () => {
       assert.ok(outcomes[kind] > 0, `no ${kind} outcome in ${JSON.stringify(outcomes)}`);
     }
   });
+
+  // Never a crash, a hang or a silent wrong value: every outcome is the model's, every failure a
+  // TypeError or RangeError (or the trap's own error, or V8's TypeError for a revoked Proxy).
+  const ROUNDS = Math.max(10, Math.ceil(ITERATIONS / 20));
+  for (const [label, limit] of [['the default limit', undefined], ['a global limit of 16', 16]]) {
+    it(`survives hostile values under ${label}: ${ROUNDS} rounds × every factory × every type (seed ${SEED})`, function () {
+      this.timeout(300000);
+      const rng = prng(SEED ^ (limit || 0x7a11));
+      const names = Object.keys(T);
+      const outcomes = {};
+      const saved = convert.getLimits();
+      try {
+        if (limit !== undefined) convert.setLimits({ maxElements: limit });
+        maxElements = convert.getLimits().maxElements;
+        for (let round = 0; round < ROUNDS; round++) {
+          for (const [what, make] of hostileFactories(rng)) {
+            for (const name of names) {
+              let outcome;
+              try {
+                outcome = check(name, what, `seed ${SEED} (NAPIX_FUZZ_SEED=${SEED}), hostile round ${round}, ${what}`, make);
+              } catch (e) {
+                e.message = `[NAPIX_FUZZ_SEED=${SEED}] ${e.message}`;
+                throw e;
+              }
+              outcomes[outcome] = (outcomes[outcome] || 0) + 1;
+            }
+          }
+        }
+      } finally {
+        convert.setLimits(saved);
+        maxElements = saved.maxElements;
+      }
+      for (const kind of ['ok', 'TypeError', 'RangeError: elements', 'RangeError: depth', 'trap', 'js'].concat(limit ? ['RangeError: keys'] : [])) {
+        assert.ok(outcomes[kind] > 0, `no ${kind} outcome in ${JSON.stringify(outcomes)}`);
+      }
+    });
+  }
 });

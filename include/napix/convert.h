@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -54,34 +55,92 @@ inline Napi::Value to_js(Napi::Env env) {
   return env.Undefined();
 }
 
+/// Bounds on how much one `from_js` reads, checked before any element is read, so a hostile value
+/// (`a = []; a.length = 2 ** 32 - 1`) fails in microseconds with a RangeError instead of looping on
+/// the JS thread for minutes. Set them for one conversion (`from_js<T>(value, limits)`) or for all
+/// (`set_convert_limits`). See doc/convert.md, "Limits".
+struct ConvertLimits {
+  /// 2^24: a 16 Mi-element array is 128 MiB as a std::vector<double>; anything longer fails at
+  /// once (the longest accepted array of holes takes ~4 s: lower it where that is too long).
+  static constexpr std::uint32_t kDefaultMaxElements = std::uint32_t{1} << 24;
+
+  /// Most elements of one array (std::vector, a byte vector read from an Array) and most own
+  /// enumerable keys of one object (std::map, std::unordered_map). Typed arrays are copied, not
+  /// looped over, and have no limit.
+  std::uint32_t max_elements = kDefaultMaxElements;
+};
+
+namespace detail {
+// Hidden: one per shared object (every translation unit of an addon shares it), and not a
+// GNU-unique symbol, which would keep the addon from being unloaded.
+#if defined(__GNUC__)
+__attribute__((visibility("hidden")))
+#endif
+inline std::atomic<std::uint32_t>&
+global_max_elements() noexcept {
+  static std::atomic<std::uint32_t> value{ConvertLimits::kDefaultMaxElements};
+  return value;
+}
+}  // namespace detail
+
+/// The limits a conversion gets when none are given. Thread: any.
+inline ConvertLimits convert_limits() noexcept {
+  ConvertLimits limits;
+  limits.max_elements = detail::global_max_elements().load(std::memory_order_relaxed);
+  return limits;
+}
+
+/// Sets the limits of every later conversion that is given none, for this addon (each shared
+/// object has its own) on every thread and environment. Thread: any.
+inline void set_convert_limits(const ConvertLimits& limits) noexcept {
+  detail::global_max_elements().store(limits.max_elements, std::memory_order_relaxed);
+}
+
 /// `value` as a T. Errors: a `TypeError` (code ERR_INVALID_ARG_TYPE) for a wrong JS type, a
 /// `RangeError` (ERR_OUT_OF_RANGE) for a value T cannot hold; a JS exception thrown while reading
 /// `value` (a getter, a Proxy trap) propagates as is. Exceptions off: returns `Result<T>` and
 /// leaves only such a JS exception pending. `T = void` accepts anything. Thread: JS thread only.
 template <class T>
 FromJsResult<T> from_js(Napi::Value value);
+/// `from_js` with these limits instead of `convert_limits()`. Thread: JS thread only.
+template <class T>
+FromJsResult<T> from_js(Napi::Value value, const ConvertLimits& limits);
 
 /// `from_js` that never throws and never leaves a JS exception pending, in both modes: any failure,
 /// including a JS exception (copied as name, message and code), is the `Result`'s error.
 /// Thread: JS thread only.
 template <class T>
 Result<T> try_from_js(Napi::Value value);
+/// `try_from_js` with these limits instead of `convert_limits()`. Thread: JS thread only.
+template <class T>
+Result<T> try_from_js(Napi::Value value, const ConvertLimits& limits);
 
 /// The state of one `from_js` call: where in the value it is (for error messages) and the first
 /// failure. `Converter<T>::from_js` records a failure here and returns `std::nullopt`.
 class ConvertContext {
  public:
-  /// Nesting deeper than this fails with a RangeError instead of exhausting the C++ stack
-  /// (a recursive user converter fed a cyclic object).
+  /// More `convert` calls nested inside each other than this fail with a RangeError instead of
+  /// exhausting the C++ stack (a recursive user converter fed a cyclic object). Every `convert`,
+  /// `field` and `element` is one level, whether or not it adds a path step.
   static constexpr std::size_t kMaxDepth = 1000;
 
   /// Thread: JS thread only.
-  explicit ConvertContext(Napi::Env env) : env_(env) {}
+  explicit ConvertContext(Napi::Env env, ConvertLimits limits = convert_limits())
+      : env_(env), limits_(limits) {}
   ConvertContext(const ConvertContext&) = delete;
   ConvertContext& operator=(const ConvertContext&) = delete;
 
   /// Thread: JS thread only.
   Napi::Env env() const noexcept { return env_; }
+  /// The limits this conversion checks. Thread: any.
+  const ConvertLimits& limits() const noexcept { return limits_; }
+  /// How many `convert` calls are running, this one included (0 outside any). Thread: any.
+  std::size_t depth() const noexcept { return depth_; }
+
+  /// True when `count` elements (or keys) are within `limits().max_elements`; otherwise records a
+  /// RangeError `expected <what> of at most <max> <unit>, got <count> <unit>` and returns false.
+  /// Call it before reading a container's elements. Thread: JS thread only.
+  bool check_count(std::uint32_t count, std::string_view what, std::string_view unit);
 
   /// `value` converted by `Converter<T>`, at the current path. nullopt after a failure.
   /// Thread: JS thread only.
@@ -118,8 +177,8 @@ class ConvertContext {
   /// The current path, e.g. `[2].size`; empty at the top. Thread: any.
   std::string path() const { return detail::format_path(path_); }
   /// The received-type word of messages: undefined, null, boolean, number, string, symbol, bigint,
-  /// function, external, array, Uint8Array (and the other typed arrays), ArrayBuffer, DataView,
-  /// Date, Promise or object. Thread: JS thread only.
+  /// function, external, array, Uint8Array (and the other typed arrays), ArrayBuffer,
+  /// SharedArrayBuffer, DataView, Date, Promise or object. Thread: JS thread only.
   std::string describe(Napi::Value value) const;
 
   /// Keeps a path step for its lifetime (for converters that read values themselves).
@@ -158,6 +217,8 @@ class ConvertContext {
   enum class Failure : unsigned char { none, error, js_exception };
 
   Napi::Env env_;
+  ConvertLimits limits_;
+  std::size_t depth_ = 0;
   std::vector<detail::PathSegment> path_;
   Failure failure_ = Failure::none;
   Error error_;
@@ -422,10 +483,15 @@ std::optional<T> ConvertContext::convert(Napi::Value value) {
       }
       return fail(Error::type_error(message("a value", "an empty Napi::Value")));
     }
-    if (path_.size() >= kMaxDepth) {
+    // Counts calls, not path steps: a converter that reads a property itself adds no step.
+    if (depth_ >= kMaxDepth) {
       return fail(Error::range_error(
           message("at most " + std::to_string(kMaxDepth) + " levels of nesting", "more")));
     }
+    struct Level {
+      std::size_t& depth;
+      ~Level() { --depth; }
+    } level{++depth_};
     return Converter<T>::from_js(value, *this);
   } else {
     return std::nullopt;
@@ -457,6 +523,16 @@ std::optional<T> ConvertContext::element(Napi::Value array, std::uint32_t index)
   if (!check(napi_get_element(env_, array, index, &item))) return std::nullopt;
   PathScope scope = push_index(index);
   return convert<T>(Napi::Value(env_, item));
+}
+
+inline bool ConvertContext::check_count(std::uint32_t count, std::string_view what,
+                                        std::string_view unit) {
+  if (count <= limits_.max_elements) return true;
+  std::string expected(what);
+  expected += " of at most " + std::to_string(limits_.max_elements) + " ";
+  expected += unit;
+  fail(Error::range_error(message(expected, std::to_string(count) + " " + std::string(unit))));
+  return false;
 }
 
 inline std::nullopt_t ConvertContext::fail_type(std::string_view expected, Napi::Value received) {
@@ -556,14 +632,19 @@ Napi::Value to_js(Napi::Env env, T&& value) {
 
 template <class T>
 FromJsResult<T> from_js(Napi::Value value) {
+  return from_js<T>(value, convert_limits());
+}
+
+template <class T>
+FromJsResult<T> from_js(Napi::Value value, const ConvertLimits& limits) {
   if constexpr (std::is_void_v<T>) {
-    (void)value;
+    (void)value, (void)limits;
     return FromJsResult<void>();
   } else {
     if (value.Env() == nullptr) {
       detail::misuse("napix::from_js: a default-constructed Napi::Value has no environment");
     }
-    ConvertContext cx(value.Env());
+    ConvertContext cx(value.Env(), limits);
     std::optional<T> result = cx.convert<T>(value);
 #if NAPIX_EXCEPTIONS
     if (!result) cx.throw_failure();
@@ -577,8 +658,13 @@ FromJsResult<T> from_js(Napi::Value value) {
 
 template <class T>
 Result<T> try_from_js(Napi::Value value) {
+  return try_from_js<T>(value, convert_limits());
+}
+
+template <class T>
+Result<T> try_from_js(Napi::Value value, const ConvertLimits& limits) {
   if constexpr (std::is_void_v<T>) {
-    (void)value;
+    (void)value, (void)limits;
     return Result<void>();
   } else {
     napi_env env = value.Env();
@@ -589,7 +675,7 @@ Result<T> try_from_js(Napi::Value value) {
     // A user converter may call node-addon-api, which throws in this mode.
     try {
 #endif
-      ConvertContext cx(value.Env());
+      ConvertContext cx(value.Env(), limits);
       std::optional<T> result = cx.convert<T>(value);
       if (!result) return cx.take_error(/*keep_pending=*/false);
       return Result<T>(std::move(*result));

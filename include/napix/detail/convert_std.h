@@ -40,7 +40,9 @@ Napi::Value sequence_to_js(napi_env env, const Items& items) {
 template <class Vector, class T>
 std::optional<Vector> vector_from_array(Napi::Value value, ConvertContext& cx) {
   std::uint32_t length = 0;
-  if (!array_length(value, cx, length)) return std::nullopt;
+  if (!array_length(value, cx, length) || !cx.check_count(length, "array", "elements")) {
+    return std::nullopt;
+  }
   Vector out;
   // A sparse array can claim 2^32 - 1 elements; only reserve what is plausibly there.
   out.reserve(length < 4096 ? length : 4096);
@@ -140,7 +142,8 @@ struct MapConverter {
             env, value, napi_key_own_only,
             static_cast<napi_key_filter>(napi_key_enumerable | napi_key_skip_symbols),
             napi_key_numbers_to_strings, &keys)) ||
-        !cx.check(napi_get_array_length(env, keys, &count))) {
+        !cx.check(napi_get_array_length(env, keys, &count)) ||
+        !cx.check_count(count, "plain object", "keys")) {
       return std::nullopt;
     }
     Map out;

@@ -77,6 +77,33 @@ inline Error exception_to_error(napi_env env, napi_value thrown) {
                property_string(env, thrown, "code", "", /*must_be_string=*/true));
 }
 
+// Whether `value` is a SharedArrayBuffer of the current realm, for messages only. Node-API before
+// node_api_is_sharedarraybuffer has no check for one (napi_is_arraybuffer says false), so this
+// compares the value's prototype with the global SharedArrayBuffer.prototype.
+inline bool is_shared_array_buffer(napi_env env, napi_value value) {
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) != napi_ok || pending) return false;
+  napi_value prototype = nullptr, global = nullptr, shared = nullptr, shared_prototype = nullptr;
+  napi_valuetype type;
+  // No JS runs for this: a Proxy's getPrototypeOf trap is not called.
+  if (napi_get_prototype(env, value, &prototype) != napi_ok ||
+      napi_typeof(env, prototype, &type) != napi_ok || type != napi_object) {
+    return false;
+  }
+  bool same = false;
+  bool ok = napi_get_global(env, &global) == napi_ok &&
+            napi_get_named_property(env, global, "SharedArrayBuffer", &shared) == napi_ok &&
+            napi_typeof(env, shared, &type) == napi_ok && type == napi_function &&
+            napi_get_named_property(env, shared, "prototype", &shared_prototype) == napi_ok &&
+            napi_strict_equals(env, prototype, shared_prototype, &same) == napi_ok;
+  // A script may have replaced the global with a getter that throws: that only costs the name.
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+    napi_value ignored = nullptr;
+    napi_get_and_clear_last_exception(env, &ignored);
+  }
+  return ok && same;
+}
+
 // The received-type word of conversion messages (see ConvertContext::describe).
 inline std::string describe_type(napi_env env, napi_value value) {
   napi_valuetype type;
@@ -117,6 +144,7 @@ inline std::string describe_type(napi_env env, napi_value value) {
   if (napi_is_dataview(env, value, &is) == napi_ok && is) return "DataView";
   if (napi_is_date(env, value, &is) == napi_ok && is) return "Date";
   if (napi_is_promise(env, value, &is) == napi_ok && is) return "Promise";
+  if (is_shared_array_buffer(env, value)) return "SharedArrayBuffer";
   return "object";
 }
 
