@@ -16,6 +16,7 @@ const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
 const { option, Summary } = require('./lib/summary');
+const { configureReason } = require('./lib/cmake');
 const { runNodeGyp } = require('./lib/node-gyp');
 
 const root = path.resolve(__dirname, '..');
@@ -167,7 +168,9 @@ function runMocha(variant) {
 function runTsan() {
   console.log('\n=== Catch2 unit tests under ThreadSanitizer (CTest)');
   const dir = path.join(tree, 'build-cpp-tsan');
-  if (!fs.existsSync(path.join(dir, 'CMakeCache.txt'))) {
+  const why = configureReason(dir);  // also after a configure that failed (no build files)
+  if (why) {
+    console.log(`configuring ${path.relative(root, dir)}: ${why}`);
     const c = run('cmake', ['-S', '.', '-B', dir, '-DNAPIX_BUILD_TESTS=ON', '-DNAPIX_SANITIZE=thread',
       '-DCMAKE_BUILD_TYPE=RelWithDebInfo']);
     if (c.status !== 0) { record('ctest+tsan', 0, 1, 0, 'cmake configure failed'); return; }

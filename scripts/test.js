@@ -9,6 +9,7 @@ const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
 const { option, Summary } = require('./lib/summary');
+const { configureReason } = require('./lib/cmake');
 const { build, addonPath, variants } = require('./build');
 
 const root = path.resolve(__dirname, '..');
@@ -59,7 +60,9 @@ function runCtest() {
     return;
   }
   const dir = path.join(root, 'build-cpp');
-  if (!fs.existsSync(path.join(dir, 'CMakeCache.txt'))) {
+  const why = configureReason(dir);  // also after a configure that failed (no build files)
+  if (why) {
+    console.log(`configuring ${path.relative(root, dir)}: ${why}`);
     const c = run('cmake', ['-S', '.', '-B', dir, '-DNAPIX_BUILD_TESTS=ON', '-DCMAKE_BUILD_TYPE=RelWithDebInfo']);
     if (c.status !== 0) { record('ctest', 0, 1, 0, 'cmake configure failed'); return; }
   }

@@ -123,6 +123,9 @@ NODE_API_MODULE(app, Init)
     const [on, off] = configureLinked({ own: false, beside: true });
     assert.match(on, /napix-real\/node_modules\/node-addon-api\/node_addon_api_except\.stamp/);
     assert.match(off, /napix-real\/node_modules\/node-addon-api\/node_addon_api\.stamp/);
+    // napix_except catches every C++ exception (the documented std::logic_error reaches JS).
+    assert.match(on, /-DNODE_ADDON_API_CPP_EXCEPTIONS_ALL'/);
+    assert.doesNotMatch(off, /CPP_EXCEPTIONS_ALL/);
   });
 
   // On Windows module_root_dir is full of backslashes; spliced into a JS string literal, `\u…` or
@@ -132,5 +135,52 @@ NODE_API_MODULE(app, Init)
     const [on, off] = configureLinked({ appName: 'app\\user', own: true, beside: false });
     assert.match(on, /\$\(obj\)\.target\/node_modules\/node-addon-api\/node_addon_api_except\.stamp/);
     assert.match(off, /\$\(obj\)\.target\/node_modules\/node-addon-api\/node_addon_api\.stamp/);
+  });
+});
+
+// scripts/lib/cmake.js: test.js and sanitize.js configure a CMake tree when it has no cache OR no
+// build files; a tree whose first configure failed (Catch2 missing) has a cache and no Makefile,
+// and "configure only without CMakeCache.txt" left it broken for every later run.
+describe('scripts/lib/cmake: when a build tree needs configuring', function () {
+  this.timeout(60000);
+  const { needsConfigure } = require('../scripts/lib/cmake');
+  let base;
+  beforeEach(() => { base = fs.mkdtempSync(path.join(os.tmpdir(), 'napix-cmake-')); });
+  afterEach(() => fs.rmSync(base, { recursive: true, force: true }));
+  const cache = (generator) => `# This is the CMakeCache file.\nCMAKE_GENERATOR:INTERNAL=${generator}\n`;
+
+  it('configures without a cache, or with a cache but no build files for its generator', () => {
+    assert.equal(needsConfigure(path.join(base, 'missing')), true);
+    assert.equal(needsConfigure(base), true);
+    fs.writeFileSync(path.join(base, 'CMakeCache.txt'), cache('Unix Makefiles'));
+    assert.equal(needsConfigure(base), true, 'cache but no Makefile: the last configure failed');
+    fs.writeFileSync(path.join(base, 'Makefile'), 'all:\n');
+    assert.equal(needsConfigure(base), false);
+    fs.writeFileSync(path.join(base, 'CMakeCache.txt'), cache('Ninja'));
+    assert.equal(needsConfigure(base), true, 'Ninja reads build.ninja, not Makefile');
+    fs.writeFileSync(path.join(base, 'build.ninja'), '');
+    assert.equal(needsConfigure(base), false);
+    fs.writeFileSync(path.join(base, 'CMakeCache.txt'), '# no generator recorded\n');
+    assert.equal(needsConfigure(base), true);
+  });
+
+  // Not under the sanitizers: cmake would run with their runtime preloaded (see above).
+  const sanitizedRun = /asan|ubsan/.test(process.env.LD_PRELOAD || '');
+  const hasCmake = !sanitizedRun && spawnSync('cmake', ['--version']).status === 0;
+  (hasCmake ? it : it.skip)('after a real configure that failed it says configure; after one that worked it does not', () => {
+    const src = path.join(base, 'src');
+    const bin = path.join(base, 'bin');
+    fs.mkdirSync(src);
+    const lists = (body) => fs.writeFileSync(path.join(src, 'CMakeLists.txt'),
+      `cmake_minimum_required(VERSION 3.14)\nproject(p NONE)\n${body}\n`);
+    lists('message(FATAL_ERROR "like a missing Catch2")');
+    const failed = spawnSync('cmake', ['-S', src, '-B', bin], { encoding: 'utf8' });
+    assert.notEqual(failed.status, 0);
+    assert.ok(fs.existsSync(path.join(bin, 'CMakeCache.txt')), 'CMake keeps the cache of a failed configure');
+    assert.equal(needsConfigure(bin), true);
+    lists('');
+    const ok = spawnSync('cmake', ['-S', src, '-B', bin], { encoding: 'utf8' });
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(needsConfigure(bin), false);
   });
 });

@@ -167,6 +167,37 @@ Napi::Value misuse(const Napi::CallbackInfo& info) {
   return Napi::String::New(env, *result);
 }
 
+// misuseUncaught(kind): a documented misuse left to escape the addon function — settling a
+// Deferred twice ('twice'), call_sync / send_sync on the JS thread ('call_sync', 'typed_call_sync',
+// 'send_sync'), Result::value() on an error ('result_value'). With exceptions on, napix.gyp's
+// napix_except must turn the std::logic_error into a JS Error (not std::terminate).
+Napi::Value misuse_uncaught(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string kind = info[0].As<Napi::String>().Utf8Value();
+  Napi::Function fn =
+      Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return i.Env().Undefined(); });
+#if NAPIX_EXCEPTIONS
+  if (kind == "twice") {
+    auto [d, p] = napix::promise(env);
+    d.resolve(1);
+    d.resolve(2);
+  } else if (kind == "call_sync") {
+    napix::ThreadSafeCallback(fn).call_sync<int>();
+  } else if (kind == "typed_call_sync") {
+    napix::TypedThreadSafeCallback<int()>(fn).call_sync();
+  } else if (kind == "send_sync") {
+    napix::Channel(env).send_sync([](Napi::Env) { return 1; });
+  } else if (kind == "result_value") {
+    napix::Result<int> r = napix::Error("no value");
+    return Napi::Number::New(env, r.value());
+  }
+  return Napi::String::New(env, "no error");
+#else
+  (void)fn;
+  return Napi::String::New(env, "exceptions off: " + kind);
+#endif
+}
+
 // settledState(): settled() before and after, and of a default / moved-from Deferred.
 Napi::Value settled_state(const Napi::CallbackInfo& info) {
   auto [d, p] = napix::promise(info.Env());
@@ -275,6 +306,7 @@ void init_promise(Napi::Env env, Napi::Object exports) {
   napix_test::add(o, "dropOnThread", drop_on_thread);
   napix_test::add(o, "dropByAbort", drop_by_abort);
   napix_test::add(o, "misuse", misuse);
+  napix_test::add(o, "misuseUncaught", misuse_uncaught);
   napix_test::add(o, "settledState", settled_state);
   napix_test::add(o, "toFuture", to_future);
   napix_test::add(o, "inFlight", in_flight);

@@ -86,6 +86,28 @@ describe(`promise [${addon.variant}]`, () => {
       assert.match(promise.misuse('twice'), /napix::Deferred settled twice/);
       assert.match(promise.misuse('off-thread'), /napix::Deferred settled off its JavaScript thread; use Channel::settle_with/);
     });
+    // Left uncaught in the addon function: napix.gyp's napix_except catches every C++ exception
+    // (NODE_ADDON_API_CPP_EXCEPTIONS_ALL), so the documented std::logic_error reaches JS. Without
+    // it the process aborts (std::terminate): run in a child so a regression fails, not kills.
+    it('a documented misuse left uncaught reaches JS as an Error naming it, not an abort', () => {
+      const script = `const { promise } = require(process.argv[1]);
+        const out = {};
+        for (const kind of ['twice', 'call_sync', 'typed_call_sync', 'send_sync', 'result_value']) {
+          try { out[kind] = 'returned ' + promise.misuseUncaught(kind); } catch (e) { out[kind] = (e instanceof Error ? 'Error: ' : 'non-Error: ') + e.message; }
+        }
+        console.log(JSON.stringify(out));`;
+      const r = spawnSync(process.execPath, ['-e', script, addon.file], { encoding: 'utf8' });
+      assert.equal(r.signal, null, `the child died of ${r.signal}: ${r.stderr}`);
+      assert.equal(r.status, 0, r.stderr);
+      const deadlock = 'Error: napix: a blocking call (send_sync/call_sync) on the JavaScript thread would deadlock';
+      assert.deepEqual(JSON.parse(r.stdout), {
+        twice: 'Error: napix::Deferred settled twice (resolve on a settled Deferred)',
+        call_sync: deadlock,
+        typed_call_sync: deadlock,
+        send_sync: deadlock,
+        result_value: 'Error: napix::Result::value() called on a Result holding an error',
+      });
+    });
   } else {
     it('settling twice or off the JS thread is a fatal error naming the misuse', () => {
       for (const [kind, re] of [['twice', /FATAL ERROR: napix napix::Deferred settled twice/],

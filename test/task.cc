@@ -257,6 +257,22 @@ Napi::Value signalled(const Napi::CallbackInfo& info) {
       .promise();
 }
 
+// andThenSignal(signal, done): a counted task with a signal, completed by and_then calling done(v).
+Napi::Value and_then_signal(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int done = state(env).keep(info[1].As<Napi::Function>());
+  napix::task(env,
+              [] {
+                tc().executed++;
+                return 9;
+              })
+      .signal(info[0])
+      .and_then([done](Napi::Env env, int v) {
+        state(env).function(done).Call({Napi::Number::New(env, v)});
+      });
+  return env.Undefined();
+}
+
 Napi::Value cancel(const Napi::CallbackInfo& info) {
   int id = int_arg(info, 0);
   auto it = handles.find(id);
@@ -402,6 +418,7 @@ void init_task(Napi::Env env, Napi::Object exports) {
   napix_test::add(t, "counted", counted);
   napix_test::add(t, "looper", looper);
   napix_test::add(t, "signalled", signalled);
+  napix_test::add(t, "andThenSignal", and_then_signal);
   napix_test::add(t, "cancel", cancel);
   napix_test::add(t, "progress", progress);
   napix_test::add(t, "als", als);

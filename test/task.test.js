@@ -183,8 +183,47 @@ describe(`task [${addon.variant}]`, () => {
       ac.abort();
       assert.equal(task.counts().executed, 1);
     });
-    it('a value that is not an AbortSignal rejects with a TypeError', async () => {
-      await assert.rejects(task.signalled(42), { name: 'TypeError' });
+    // Only a real AbortSignal (instanceof globalThis.AbortSignal): a look-alike's `aborted` and
+    // listeners cannot be trusted to cancel the task.
+    const notASignal = (got) => ({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE',
+      message: `napix::task: .signal(): expected AbortSignal, got ${got}` });
+    it('a value that is not an AbortSignal (a look-alike included) rejects with a TypeError; the task never runs', async () => {
+      const lookAlike = { aborted: false, reason: undefined, addEventListener() {}, removeEventListener() {} };
+      for (const [bad, got] of [[42, 'number'], ['s', 'string'], [lookAlike, 'object'],
+        [Object.create(AbortSignal.prototype), 'object'], [new EventTarget(), 'object']]) {
+        await assert.rejects(task.signalled(bad), notASignal(got));
+      }
+      assert.equal(task.counts().executed, 0);
+    });
+    it('and_then, having no promise, throws that TypeError and starts nothing', async () => {
+      let done = 0;
+      assert.throws(() => task.andThenSignal({ aborted: false, addEventListener() {} }, () => { done++; }), notASignal('object'));
+      assert.equal(await task.value('int', 1), 2);  // a later task completes: the bad one never queued
+      assert.equal(done, 0);
+      assert.equal(task.counts().executed, 0);
+    });
+    it('a signal whose addEventListener throws rejects with that error; the task never runs', async () => {
+      const ac = new AbortController();
+      const boom = new Error('no listeners here');
+      ac.signal.addEventListener = () => { throw boom; };
+      await assert.rejects(task.signalled(ac.signal), (e) => e === boom);
+      let done = 0;
+      assert.throws(() => task.andThenSignal(ac.signal, () => { done++; }), (e) => e === boom);
+      assert.equal(await task.value('int', 1), 2);
+      assert.equal(done, 0);
+      assert.equal(task.counts().executed, 0);
+    });
+    it('a signal that aborts while the listener is being added cancels the task (listener called at once, or not at all)', async () => {
+      const atOnce = new AbortController();
+      atOnce.signal.addEventListener = function (...args) {
+        EventTarget.prototype.addEventListener.apply(this, args);
+        atOnce.abort('now');  // dispatches to the listener before addEventListener returns
+      };
+      await assert.rejects(task.signalled(atOnce.signal), (e) => e === 'now');
+      const silent = new AbortController();
+      silent.signal.addEventListener = () => { silent.abort('late'); };  // registers nothing
+      await assert.rejects(task.signalled(silent.signal), (e) => e === 'late');
+      assert.equal(getEventListeners(atOnce.signal, 'abort').length, 0);
       assert.equal(task.counts().executed, 0);
     });
   });
@@ -202,6 +241,16 @@ describe(`task [${addon.variant}]`, () => {
       const seen = [];
       assert.equal(await task.progress(3, (v) => seen.push(v), 'string'), 3);
       assert.deepEqual(seen, ['p0', 'p1', 'p2']);
+    });
+    it('a progress function that is not a function rejects with a TypeError (and_then: throws); the task never runs', async () => {
+      for (const [bad, got] of [[42, 'number'], [{}, 'object'], [undefined, 'undefined'], [null, 'null']]) {
+        const message = `napix::task: .on_progress(fn): expected function, got ${got}`;
+        await assert.rejects(task.progress(3, bad), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message });
+        let done = 0;
+        assert.throws(() => task.als(bad, () => { done++; }), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message });
+        assert.equal(await task.value('int', 1), 2);
+        assert.equal(done, 0);
+      }
     });
     it('concurrent tasks keep their own order', async () => {
       const seen = [[], [], [], []];

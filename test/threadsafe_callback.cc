@@ -484,6 +484,42 @@ Napi::Value report_at_exit(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// make(form, fn, self?): a callback made from `fn` (and, for the '-self' forms, the receiver
+// `self`) taken unchecked from JS. Reports what construction gave: `error` (thrown, or with
+// exceptions off left pending), and for a handle that exists `closed` and what call(1) returned.
+template <class H, class Make>
+Napi::Object try_make(Napi::Env env, Make make) {
+  Napi::Object out = Napi::Object::New(env);
+  NAPIX_TRY {
+    H h = make();
+#if !NAPIX_EXCEPTIONS
+    if (env.IsExceptionPending()) out.Set("error", env.GetAndClearPendingException().Value());
+#endif
+    out.Set("closed", h.closed());
+    out.Set("call", napix::to_string(h.call(1)));
+  }
+#if NAPIX_EXCEPTIONS
+  catch (const Napi::Error& e) {
+    out.Set("error", e.Value());
+  }
+#endif
+  return out;
+}
+
+Napi::Value make(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string form = info[0].As<Napi::String>().Utf8Value();
+  Napi::Function fn = info[1].As<Napi::Function>();
+  Napi::Value self = info[2];
+  if (form == "fn")
+    return try_make<ThreadSafeCallback>(env, [&] { return ThreadSafeCallback(fn); });
+  if (form == "self")
+    return try_make<ThreadSafeCallback>(env, [&] { return ThreadSafeCallback(self, fn); });
+  using Typed = TypedThreadSafeCallback<void(int)>;
+  if (form == "typed") return try_make<Typed>(env, [&] { return Typed(fn); });
+  return try_make<Typed>(env, [&] { return Typed(self, fn); });
+}
+
 Napi::Value reset_counters(const Napi::CallbackInfo& info) {
   counters().reset();
   return info.Env().Undefined();
@@ -507,5 +543,6 @@ void init_threadsafe_callback(Napi::Env env, Napi::Object exports) {
   napix_test::add(o, "counters", process_counters);
   napix_test::add(o, "resetCounters", reset_counters);
   napix_test::add(o, "reportAtExit", report_at_exit);
+  napix_test::add(o, "make", make);
   exports.Set("tsc", o);
 }

@@ -85,6 +85,49 @@ describe(`ThreadSafeCallback [${addon.variant}]`, () => {
     });
   }
 
+  describe('construction checks the function and the receiver', () => {
+    const who = (form) => (form.startsWith('typed') ? 'napix::TypedThreadSafeCallback' : 'napix::ThreadSafeCallback');
+    // Exceptions on: the constructor throws; off: the TypeError is left pending and the handle is
+    // empty and closed, so calls report `closing` (never `ok` for a call that cannot happen).
+    const refused = (r, message) => {
+      assert.ok(r.error instanceof TypeError, `expected a TypeError, got ${JSON.stringify(r)}`);
+      assert.equal(r.error.code, 'ERR_INVALID_ARG_TYPE');
+      assert.equal(r.error.message, message);
+      if (addon.exceptions) {
+        assert.deepEqual(Object.keys(r), ['error']);
+      } else {
+        assert.equal(r.closed, true);
+        assert.equal(r.call, 'closing');
+      }
+    };
+    for (const form of ['fn', 'self', 'typed', 'typed-self']) {
+      it(`${form}: a function that is not a function is a TypeError naming what it got`, () => {
+        for (const [bad, got] of [[42, 'number'], [undefined, 'undefined'], [null, 'null'], [{}, 'object'],
+          ['f', 'string'], [[], 'array'], [Promise.resolve(), 'Promise']]) {
+          refused(tsc.make(form, bad, {}), `${who(form)}: fn: expected function, got ${got}`);
+        }
+      });
+    }
+    for (const form of ['self', 'typed-self']) {
+      it(`${form}: a receiver Node-API cannot hold (null or another primitive) is a TypeError`, () => {
+        for (const [bad, got] of [[42, 'number'], [null, 'null'], ['s', 'string'], [true, 'boolean'], [5n, 'bigint']]) {
+          refused(tsc.make(form, () => {}, bad), `${who(form)}: self: expected object, function, symbol or undefined, got ${got}`);
+        }
+      });
+      it(`${form}: an object, function, symbol or undefined receiver is this of every call`, async () => {
+        const receivers = [{ tag: 1 }, function receiver() {}, Symbol('me'), undefined];
+        const seen = [];
+        for (const self of receivers) {
+          const r = tsc.make(form, function (v) { seen.push([this, v]); }, self);
+          assert.deepEqual(r, { closed: false, call: 'ok' });
+        }
+        await until(() => seen.length === receivers.length, 5000, 'the calls');
+        // Each handle has its own queue: their calls may run in any order.
+        for (const self of receivers) assert.deepEqual(seen.filter(([t]) => t === self), [[self, 1]], String(self));
+      });
+    }
+  });
+
   describe('event loop fairness', () => {
     // Node re-dispatches a tsfn called from inside its own callback in the same loop turn (up to
     // 999 times); napix yields through a second one after ~1 ms of batches (200,000 calls take

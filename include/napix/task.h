@@ -14,6 +14,7 @@
 #include "convert.h"
 #include "error.h"
 #include "promise.h"
+#include "detail/js_value.h"
 #include "detail/task_pool.h"
 #include "detail/unique_function.h"
 
@@ -252,15 +253,20 @@ class TaskBuilder {
   TaskBuilder&& name(std::string n) && { return std::move(name(std::move(n))); }
 
   /// A JS AbortSignal: aborting it has the effect of `TaskHandle::cancel()`, and the promise
-  /// rejects with `signal.reason` (an AbortError when it has none). Already aborted: the task is
-  /// never queued and the promise rejects at once.
+  /// rejects with `signal.reason` (an AbortError when it has none). Already aborted, or aborted
+  /// while napix adds its listener: the task is never queued and the promise rejects at once.
+  /// `undefined`/`null`: no signal. Errors (when the task starts; it then never runs): anything
+  /// but an AbortSignal of this realm (`instanceof AbortSignal`) is a TypeError (code
+  /// ERR_INVALID_ARG_TYPE); an `addEventListener` that throws gives what it threw. A promise
+  /// rejects with it; `and_then` throws it (exceptions off: leaves it pending).
   TaskBuilder& signal(Napi::Value abort_signal) & {
     signal_ = abort_signal;
     return *this;
   }
   TaskBuilder&& signal(Napi::Value abort_signal) && { return std::move(signal(abort_signal)); }
 
-  /// `fn(to_js(value))` on the JS thread for every `ctx.progress(value)`.
+  /// `fn(to_js(value))` on the JS thread for every `ctx.progress(value)`. Errors: as `signal`,
+  /// a TypeError (ERR_INVALID_ARG_TYPE) when `fn` is not a function (`undefined` included).
   TaskBuilder& on_progress(Napi::Function fn) & {
     progress_ = fn;
     return *this;
@@ -311,7 +317,13 @@ class TaskBuilder {
   template <class Finish>
   void launch(const std::shared_ptr<detail::TaskCore>& core, Finish finish, napi_value resource = nullptr,
               bool plain = false);
-  bool watch_signal(const std::shared_ptr<detail::TaskCore>& core);
+  // Checks the options and adds the abort listener; false: the task is settled, never to start.
+  bool prepare_start(const std::shared_ptr<detail::TaskCore>& core);
+  // Settles the task unstarted with `error`: rejects its promise, or throws for and_then.
+  bool fail_start(const std::shared_ptr<detail::TaskCore>& core, napi_value error);
+  bool fail_start(const std::shared_ptr<detail::TaskCore>& core, std::string message) {
+    return fail_start(core, to_js_error(env_, Error::type_error(std::move(message))).Value());
+  }
 
   Napi::Env env_;
   E execute_;
@@ -408,36 +420,86 @@ void TaskContext::progress(T value) {
   });
 }
 
+namespace detail {
+
+// The pending JS exception, cleared; null when there is none. Thread: JS thread only.
+inline napi_value take_exception(napi_env env) {
+  bool pending = false;
+  napi_value thrown = nullptr;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+    napi_get_and_clear_last_exception(env, &thrown);
+  }
+  return thrown;
+}
+
+// `signal.aborted` of a real AbortSignal of this realm; nullopt for anything else (a look-alike
+// may never call its listeners). The getter's brand check refuses Object.create(prototype).
+inline std::optional<bool> abort_signal_state(napi_env env, napi_value signal) {
+  napi_value global = nullptr, ctor = nullptr, aborted = nullptr;
+  napi_valuetype type = napi_undefined;
+  bool is = false;
+  std::optional<bool> state;
+  if (napi_typeof(env, signal, &type) == napi_ok && type == napi_object &&
+      napi_get_global(env, &global) == napi_ok &&
+      napi_get_named_property(env, global, "AbortSignal", &ctor) == napi_ok &&
+      napi_typeof(env, ctor, &type) == napi_ok && type == napi_function &&
+      napi_instanceof(env, signal, ctor, &is) == napi_ok && is &&
+      napi_get_named_property(env, signal, "aborted", &aborted) == napi_ok &&
+      napi_get_value_bool(env, aborted, &is) == napi_ok) {
+    state = is;
+  }
+  take_exception(env);  // a throwing getter or Symbol.hasInstance: not a signal
+  return state;
+}
+
+// `signal.reason`, or null (an AbortError) when it is undefined or its getter throws.
+inline napi_value abort_reason(napi_env env, napi_value signal) {
+  napi_value reason = nullptr;
+  napi_valuetype type = napi_undefined;
+  if (signal == nullptr || napi_get_named_property(env, signal, "reason", &reason) != napi_ok ||
+      napi_typeof(env, reason, &type) != napi_ok || type == napi_undefined) {
+    take_exception(env);
+    return nullptr;
+  }
+  return reason;
+}
+
+}  // namespace detail
+
 template <class E>
-bool TaskBuilder<E>::watch_signal(const std::shared_ptr<detail::TaskCore>& core) {
-  napi_env env = env_;
-  if (signal_.IsEmpty() || signal_.IsUndefined() || signal_.IsNull()) return true;
-  napi_value s = signal_;
-  napi_value add = nullptr, aborted = nullptr, reason = nullptr;
-  napi_valuetype t = napi_undefined;
-  bool is_aborted = false;
-  if (napi_typeof(env, s, &t) != napi_ok || t != napi_object ||
-      napi_get_named_property(env, s, "addEventListener", &add) != napi_ok ||
-      napi_typeof(env, add, &t) != napi_ok || t != napi_function ||
-      napi_get_named_property(env, s, "aborted", &aborted) != napi_ok ||
-      napi_get_value_bool(env, aborted, &is_aborted) != napi_ok) {
-    napi_value ignored;
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (pending) napi_get_and_clear_last_exception(env, &ignored);
-    core->finish_js();
-    if (core->has_promise) {
-      core->deferred.reject(Error::type_error("napix::task: .signal() needs an AbortSignal"));
-    }
+bool TaskBuilder<E>::fail_start(const std::shared_ptr<detail::TaskCore>& core, napi_value error) {
+  core->finish_js();
+  if (core->has_promise) {
+    core->deferred.reject(Napi::Value(env_, error));
     return false;
   }
-  if (is_aborted) {  // rejects at once, never queued
-    napi_valuetype rt = napi_undefined;
-    if (napi_get_named_property(env, s, "reason", &reason) != napi_ok ||
-        napi_typeof(env, reason, &rt) != napi_ok || rt == napi_undefined) {
-      reason = nullptr;
+#if NAPIX_EXCEPTIONS
+  throw Napi::Error(env_, error);
+#else
+  napi_throw(env_, error);
+  return false;
+#endif
+}
+
+template <class E>
+bool TaskBuilder<E>::prepare_start(const std::shared_ptr<detail::TaskCore>& core) {
+  napi_env env = env_;
+  if (!progress_.IsEmpty()) {
+    napi_valuetype t = napi_undefined;
+    if (napi_typeof(env, progress_, &t) != napi_ok || t != napi_function) {
+      return fail_start(core, "napix::task: .on_progress(fn): expected function, got " +
+                                  detail::describe_type(env, progress_));
     }
-    core->cancel_js(reason);
+  }
+  if (signal_.IsEmpty() || signal_.IsUndefined() || signal_.IsNull()) return true;
+  napi_value s = signal_;
+  std::optional<bool> aborted = detail::abort_signal_state(env, s);
+  if (!aborted) {
+    return fail_start(
+        core, "napix::task: .signal(): expected AbortSignal, got " + detail::describe_type(env, s));
+  }
+  if (*aborted) {  // rejects at once, never queued
+    core->cancel_js(detail::abort_reason(env, s));
     return false;
   }
   std::weak_ptr<detail::TaskCore> weak = core;
@@ -447,36 +509,47 @@ bool TaskBuilder<E>::watch_signal(const std::shared_ptr<detail::TaskCore>& core)
         std::shared_ptr<detail::TaskCore> c = weak.lock();
         if (!c || c->settled || c->signal == nullptr) return info.Env().Undefined();
         napi_env e = info.Env();
-        napi_value sig = nullptr, why = nullptr;
-        napi_valuetype wt = napi_undefined;
+        napi_value sig = nullptr;
         napi_get_reference_value(e, c->signal, &sig);
-        if (sig == nullptr || napi_get_named_property(e, sig, "reason", &why) != napi_ok ||
-            napi_typeof(e, why, &wt) != napi_ok || wt == napi_undefined) {
-          why = nullptr;
-        }
-        c->cancel_js(why);
+        c->cancel_js(detail::abort_reason(e, sig));
         return info.Env().Undefined();
       },
       "napixTaskAbort");
-  napi_value type = nullptr, ignored = nullptr;
-  napi_create_string_utf8(env, "abort", NAPI_AUTO_LENGTH, &type);
-  napi_value argv[2] = {type, listener};
-  if (napi_call_function(env, s, add, 2, argv, &ignored) != napi_ok) {
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (pending) napi_get_and_clear_last_exception(env, &ignored);
-  }
+  // The references first: a signal may call the listener before addEventListener returns.
   napi_create_reference(env, s, 1, &core->signal);
   napi_create_reference(env, listener, 1, &core->listener);
+  napi_value add = nullptr, type = nullptr, options = nullptr, yes = nullptr, ignored = nullptr;
+  napi_status status = napi_get_named_property(env, s, "addEventListener", &add);
+  if (status == napi_ok) status = napi_create_string_utf8(env, "abort", NAPI_AUTO_LENGTH, &type);
+  if (status == napi_ok) status = napi_create_object(env, &options);
+  if (status == napi_ok) status = napi_get_boolean(env, true, &yes);
+  if (status == napi_ok) status = napi_set_named_property(env, options, "once", yes);
+  if (status == napi_ok) {
+    napi_value argv[3] = {type, listener, options};
+    status = napi_call_function(env, s, add, 3, argv, &ignored);
+  }
+  napi_value thrown = detail::take_exception(env);
+  if (core->settled) return false;  // the listener ran (and cancelled) while being added
+  if (status != napi_ok) {
+    if (thrown == nullptr) {
+      return fail_start(core, "napix::task: .signal(): could not add an abort listener");
+    }
+    return fail_start(core, thrown);
+  }
+  aborted = detail::abort_signal_state(env, s);
+  if (!aborted || *aborted) {  // aborted while adding, and the listener was not called
+    core->cancel_js(detail::abort_reason(env, s));
+    return false;
+  }
   return true;
 }
 
 template <class E>
 template <class Finish>
-void TaskBuilder<E>::launch(const std::shared_ptr<detail::TaskCore>& core, Finish finish, napi_value resource,
-                            bool plain) {
+void TaskBuilder<E>::launch(const std::shared_ptr<detail::TaskCore>& core, Finish finish,
+                            napi_value resource, bool plain) {
   core->pool = detail::TaskPool::of(env_);
-  if (!watch_signal(core)) return;
+  if (!prepare_start(core)) return;
   if (!progress_.IsEmpty()) {
     napi_create_reference(env_, progress_, 1, &core->progress_fn);
     core->has_progress = true;

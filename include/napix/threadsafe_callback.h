@@ -6,12 +6,14 @@
 #include <future>
 #include <memory>
 #include <optional>
+#include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 
 #include "channel.h"
 #include "convert.h"
+#include "detail/js_value.h"
 #include "detail/thenable.h"
 
 namespace napix {
@@ -24,7 +26,12 @@ using CallbackOptions = ChannelOptions;
 /// A JS exception thrown by a fire-and-forget call becomes an `uncaughtException`.
 class ThreadSafeCallback {
  public:
-  /// Thread: JS thread only. Errors: as Channel's constructor.
+  /// `self` is `this` of every call: an object, function or symbol; empty or `undefined` for
+  /// none. Thread: JS thread only.
+  /// Errors: `fn` not a function, or a `self` Node-API cannot hold (`null`, a number, string,
+  /// boolean or bigint), throws a `TypeError` (code ERR_INVALID_ARG_TYPE) naming what it got;
+  /// exceptions off: the TypeError is left pending and the handle is empty (`closed()`, every
+  /// call `closing`). Otherwise as Channel's constructor.
   explicit ThreadSafeCallback(Napi::Function fn, CallbackOptions options = {});
   ThreadSafeCallback(Napi::Value self, Napi::Function fn, CallbackOptions options = {});
 
@@ -87,6 +94,41 @@ class TypedThreadSafeCallback;
 
 namespace detail {
 
+/// Checks a callback's function and receiver before anything is made: true when usable, else a
+/// TypeError (ERR_INVALID_ARG_TYPE) naming `who`, the parameter and what it got is thrown
+/// (exceptions off: left pending) and the caller makes an empty, closed handle. Without it a
+/// non-function made a closed handle or calls lost on the JS thread
+/// (test/threadsafe_callback.test.js). Thread: JS thread only.
+inline bool check_callback(const char* who, Napi::Value self, Napi::Function fn) {
+  napi_env env = fn.Env();
+  if (env == nullptr) misuse("napix: a callback made from a default-constructed Napi::Function");
+  napi_valuetype type = napi_undefined;
+  std::string bad;
+  if (napi_typeof(env, fn, &type) != napi_ok || type != napi_function) {
+    bad = std::string(who) + ": fn: expected function, got " + describe_type(env, fn);
+  } else if (static_cast<napi_value>(self) != nullptr &&
+             (napi_typeof(env, self, &type) != napi_ok ||
+              !(type == napi_undefined || type == napi_object || type == napi_function ||
+                type == napi_symbol || type == napi_external))) {
+    // Below Node-API 10 a reference can hold only these; `undefined` means no receiver.
+    bad = std::string(who) + ": self: expected object, function, symbol or undefined, got " +
+          describe_type(env, self);
+  }
+  if (bad.empty()) return true;
+  throw_js(Napi::Env(env), Error::type_error(std::move(bad)));
+  return false;
+}
+
+/// The receiver as the queue keeps it: null for none (empty or `undefined`). Thread: JS thread.
+inline napi_value receiver(Napi::Value self) {
+  napi_value v = self;
+  napi_valuetype type = napi_undefined;
+  if (v == nullptr || napi_typeof(self.Env(), v, &type) != napi_ok || type == napi_undefined) {
+    return nullptr;
+  }
+  return v;
+}
+
 template <class... Args, std::size_t... I>
 napi_status call_js(const RunContext& cx, std::tuple<Args...>& args, std::index_sequence<I...>,
                     napi_value* result) {
@@ -143,11 +185,13 @@ auto closure_job(F&& f) {
 }  // namespace detail
 
 inline ThreadSafeCallback::ThreadSafeCallback(Napi::Function fn, CallbackOptions options)
-    : channel_(fn.Env(), nullptr, fn, options) {}
+    : ThreadSafeCallback(Napi::Value(), fn, std::move(options)) {}
 
 inline ThreadSafeCallback::ThreadSafeCallback(Napi::Value self, Napi::Function fn,
                                               CallbackOptions options)
-    : channel_(fn.Env(), self, fn, options) {}
+    : channel_(detail::check_callback("napix::ThreadSafeCallback", self, fn)
+                   ? Channel(fn.Env(), detail::receiver(self), fn, options)
+                   : Channel(std::shared_ptr<detail::ChannelCore>())) {}
 
 template <class... Args>
 Status ThreadSafeCallback::enqueue(bool block, Args&&... args) const {

@@ -154,7 +154,8 @@ class TypedThreadSafeCallback<R(Args...)> {
  public:
   using Call = detail::TypedCall<R, Args...>;
 
-  /// Thread: JS thread only. Errors: as Channel's constructor.
+  /// Thread: JS thread only. Errors: as ThreadSafeCallback's constructors (a TypeError for a
+  /// non-function `fn` or a `self` Node-API cannot hold; exceptions off: an empty, closed handle).
   explicit TypedThreadSafeCallback(Napi::Function fn, CallbackOptions options = {})
       : TypedThreadSafeCallback(Napi::Value(), fn, std::move(options)) {}
   TypedThreadSafeCallback(Napi::Value self, Napi::Function fn, CallbackOptions options = {});
@@ -236,7 +237,10 @@ class TypedThreadSafeCallback<R(Args...)> {
 template <class R, class... Args>
 TypedThreadSafeCallback<R(Args...)>::TypedThreadSafeCallback(Napi::Value self, Napi::Function fn,
                                                             CallbackOptions options)
-    : core_(Core::create(fn.Env(), self, fn, options)) {
+    : core_(detail::check_callback("napix::TypedThreadSafeCallback", self, fn)
+                ? Core::create(fn.Env(), detail::receiver(self), fn, options)
+                : nullptr) {
+  if (!core_) return;  // exceptions off: the TypeError is pending
   core_->add_handle();
 #if NAPIX_EXCEPTIONS
   if (fn.Env().IsExceptionPending()) throw fn.Env().GetAndClearPendingException();
