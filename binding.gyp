@@ -20,7 +20,8 @@
     'sources': ['<@(napix_test_sources)'],
     'defines': [
       'NAPI_VERSION=8',
-      # FINDINGS.md: without it node-addon-api aborts when a call fails during Worker teardown.
+      # Without it node-addon-api aborts when a call fails during Worker teardown
+      # (doc/design.md, behaviour 14).
       'NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS',
     ],
     # node's common.gypi adds -Wno-unused-parameter; napix headers must be clean without it.

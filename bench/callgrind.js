@@ -1,8 +1,9 @@
 'use strict';
 // Instructions per call of each throughput and promise design, counted by valgrind's callgrind: stable to ~1%
-// run to run on a noisy machine, unlike wall clock (FINDINGS.md) — the number to gate regressions
-// on. Each design runs once with N = 100,000 and once with 300,000 calls (one producer); the
-// difference over 200,000 cancels Node's startup. Build first (`npm run bench -- --build-only`).
+// run to run on a noisy machine, unlike wall clock (bench/README.md, "Reading the numbers") — the
+// number to gate regressions on. Each design runs once with N = 100,000 and once with 300,000
+// calls (one producer); the difference over 200,000 cancels Node's startup. Build first
+// (`npm run bench -- --build-only`).
 //   node bench/callgrind.js [design ...]     (about 10 s per design; promise designs: promiseCross:napix etc.)
 const path = require('path');
 const { spawnSync } = require('child_process');

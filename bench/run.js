@@ -335,7 +335,7 @@ function targets(res) {
   const out = [];
   const add = (name, value, limit, met, unit = 'x') => out.push({ name, value, limit, met, unit });
   if (res.throughput) {
-    // The issue's targets are for one producer (FINDINGS' method); P = 2 and 4 are shown beside.
+    // The targets are for one producer, as they were first measured; P = 2 and 4 are shown beside.
     const ratio = (key, vs, p) => res.throughput.find((x) => x.design === key && x.producers === p)[vs];
     const tput = (name, key, vs, limit) => {
       const v = ratio(key, vs, 1);

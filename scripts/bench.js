@@ -4,28 +4,16 @@
 // arguments given (`npm run bench -- --quick`). Offline: node-gyp uses the local Node headers.
 //   --force        reconfigure first
 //   --build-only   build, do not run
-const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
-const { root, runNodeGyp } = require('./lib/node-gyp');
+const { root, runNodeGyp, needsConfigure } = require('./lib/node-gyp');
 
 const benchDir = path.join(root, 'bench');
-const buildDir = path.join(benchDir, 'build');
-
-function mtime(p) {
-  try { return fs.statSync(p).mtimeMs; } catch { return 0; }
-}
-
-function needsConfigure() {
-  const stamp = mtime(path.join(buildDir, 'config.gypi'));
-  if (!stamp || !fs.existsSync(path.join(buildDir, 'Makefile'))) return true;
-  return mtime(path.join(benchDir, 'binding.gyp')) > stamp;
-}
 
 function build({ force = false } = {}) {
   const opts = { cwd: benchDir };
-  if ((force || needsConfigure()) && !runNodeGyp(['configure'], [], opts)) return false;
+  if ((force || needsConfigure(benchDir, ['binding.gyp'])) && !runNodeGyp(['configure'], [], opts)) return false;
   return runNodeGyp(['build'], ['--jobs', String(Math.max(1, os.cpus().length))], opts);
 }
 

@@ -1,26 +1,15 @@
 'use strict';
 // Builds the test addon in both exception variants, incrementally: configure only when a .gyp file
 // changed, then let make rebuild what changed. `node scripts/build.js --force` reconfigures.
-const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { root, runNodeGyp } = require('./lib/node-gyp');
+const { root, runNodeGyp, needsConfigure } = require('./lib/node-gyp');
 
 const addonDir = path.join(root, 'build', 'Release');
 const variants = ['except', 'noexcept'];
 
-function mtime(p) {
-  try { return fs.statSync(p).mtimeMs; } catch { return 0; }
-}
-
-function needsConfigure() {
-  const stamp = mtime(path.join(root, 'build', 'config.gypi'));
-  if (!stamp || !fs.existsSync(path.join(root, 'build', 'Makefile'))) return true;
-  return ['binding.gyp', 'napix.gyp'].some((f) => mtime(path.join(root, f)) > stamp);
-}
-
 function build({ force = false } = {}) {
-  if ((force || needsConfigure()) && !runNodeGyp(['configure'])) return false;
+  if ((force || needsConfigure(root, ['binding.gyp', 'napix.gyp'])) && !runNodeGyp(['configure'])) return false;
   const jobs = String(Math.max(1, os.cpus().length));
   return runNodeGyp(['build'], ['--jobs', jobs]);
 }

@@ -17,7 +17,7 @@ const path = require('path');
 const { spawnSync } = require('child_process');
 const { option, Summary } = require('./lib/summary');
 const { configureReason } = require('./lib/cmake');
-const { runNodeGyp } = require('./lib/node-gyp');
+const { runNodeGyp, needsConfigure } = require('./lib/node-gyp');
 
 const root = path.resolve(__dirname, '..');
 const scratchBase = path.join(root, '.cache', 'sanitize');
@@ -85,16 +85,9 @@ function syncTree() {
   console.log(`scratch tree ${path.relative(root, tree)}: ${copied} file(s) copied, ${removed} removed`);
 }
 
-function mtime(p) {
-  try { return fs.statSync(p).mtimeMs; } catch { return 0; }
-}
-
 function buildAddon() {
   const env = { ...process.env, CXXFLAGS, LDFLAGS };
-  const stamp = mtime(path.join(tree, 'build', 'config.gypi'));
-  const reconfigure = !stamp || !fs.existsSync(path.join(tree, 'build', 'Makefile'))
-    || ['binding.gyp', 'napix.gyp'].some((f) => mtime(path.join(tree, f)) > stamp);
-  if (reconfigure && !runNodeGyp(['configure'], [], { cwd: tree, env })) return false;
+  if (needsConfigure(tree, ['binding.gyp', 'napix.gyp']) && !runNodeGyp(['configure'], [], { cwd: tree, env })) return false;
   return runNodeGyp(['build'], ['--jobs', jobs], { cwd: tree, env });
 }
 

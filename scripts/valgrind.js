@@ -16,23 +16,18 @@ const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
 const { build, addonPath } = require('./build');
+const { option, Summary } = require('./lib/summary');
 
 const root = path.resolve(__dirname, '..');
-const argv = process.argv.slice(2);
-const opt = (name) => {
-  const a = argv.find((x) => x.startsWith(`--${name}=`));
-  return a ? a.slice(name.length + 3) : null;
-};
-const variants = opt('variant') ? [opt('variant')] : ['except', 'noexcept'];
-const forms = (opt('forms') || 'closure,typed,channel').split(',');
+const variants = option('variant') ? [option('variant')] : ['except', 'noexcept'];
+const forms = (option('forms') || 'closure,typed,channel').split(',');
 const outDir = path.join(root, '.cache', 'valgrind');
 const valgrind = process.env.VALGRIND || 'valgrind';
 
-const totals = { passed: 0, failed: 0 };
-const lines = [];
+const summary = new Summary();
+// One scenario is one check: 1 passed or 1 failed.
 function record(name, ok, note) {
-  if (ok) totals.passed++; else totals.failed++;
-  lines.push(`  ${name}: ${ok ? 'passed' : 'FAILED'}${note ? ` (${note})` : ''}`);
+  summary.record(name, ok ? 1 : 0, ok ? 0 : 1, 0, note);
 }
 
 // Memcheck's XML: one {kind, what, frames[{obj, fn, file, line}]} per error.
@@ -127,10 +122,7 @@ function main() {
       }
     }
   }
-  console.log(`\n=== valgrind summary (${os.cpus().length} cpus)`);
-  for (const l of lines) console.log(l);
-  console.log(`${totals.passed} passed, ${totals.failed} failed`);
-  process.exitCode = totals.failed ? 1 : 0;
+  summary.finish(`valgrind summary (${os.cpus().length} cpus)`);
 }
 
 main();

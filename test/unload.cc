@@ -1,5 +1,6 @@
 // A second, tiny addon built with -fno-gnu-unique (binding.gyp target napix_test_unload): GCC's
-// STB_GNU_UNIQUE symbols would otherwise keep it loaded and hide a missing pin (FINDINGS.md).
+// STB_GNU_UNIQUE symbols would otherwise keep it loaded and hide a missing pin (doc/design.md,
+// behaviour 4).
 // Loaded only inside a Worker, it leaves a native thread calling through a ThreadSafeCallback
 // after the Worker is gone; that thread must keep running napix code (getting `closing`) instead
 // of crashing in an unmapped shared object.

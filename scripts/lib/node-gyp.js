@@ -45,4 +45,17 @@ function runNodeGyp(command, extra = [], { cwd = root, env = process.env } = {})
   return r.status === 0;
 }
 
-module.exports = { root, nodeGypScript, localNodedir, nodeGypArgs, runNodeGyp };
+// A file's mtime in ms, 0 when it does not exist.
+function mtime(p) {
+  try { return fs.statSync(p).mtimeMs; } catch { return 0; }
+}
+
+// Whether the node-gyp tree in `dir` must be (re)configured: never configured, or one of its
+// `gypFiles` changed since (make then rebuilds what changed on its own).
+function needsConfigure(dir, gypFiles) {
+  const stamp = mtime(path.join(dir, 'build', 'config.gypi'));
+  if (!stamp || !fs.existsSync(path.join(dir, 'build', 'Makefile'))) return true;
+  return gypFiles.some((f) => mtime(path.join(dir, f)) > stamp);
+}
+
+module.exports = { root, nodeGypScript, localNodedir, nodeGypArgs, runNodeGyp, needsConfigure, mtime };

@@ -1,6 +1,6 @@
 'use strict';
-// Shared by the test runners (test.js, matrix.js, sanitize.js): `--name=value` options and the
-// per-suite tally that ends in one closing line `N passed, M failed[, K skipped]`.
+// Shared by the test runners (test.js, matrix.js, sanitize.js, valgrind.js): `--name=value`
+// options and the per-suite tally that ends in one closing line `N passed, M failed[, K skipped]`.
 
 function option(name, argv = process.argv.slice(2)) {
   const a = argv.find((x) => x.startsWith(`--${name}=`));

@@ -252,7 +252,8 @@ TEST_CASE("BatchQueue: a bounded queue counts items until release", "[batch_queu
 
 TEST_CASE("BatchQueue: close wakes every blocked producer and returns undrained items",
           "[batch_queue]") {
-  // Node's tsfn wakes one of these three at teardown and the other two hang (FINDINGS.md).
+  // Node's tsfn wakes one of these three at teardown and the other two hang (doc/design.md,
+  // behaviour 1).
   constexpr int kBlocked = 3;
   std::atomic<int> destroyed{0};
   int wakes = 0;

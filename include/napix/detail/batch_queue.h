@@ -2,9 +2,9 @@
 // thread push, the JS thread drains batches after one wakeup per empty→non-empty transition (no
 // Node-API in here; the wakeup is a callable the caller supplies).
 //
-// Why not one napi_threadsafe_function call per item: FINDINGS.md measures 2.8–3.3x the throughput
-// and half the instructions for one wakeup per batch, and Node's own teardown wakes only one
-// blocked producer (hang or parked threads); this queue wakes them all.
+// Why not one napi_threadsafe_function call per item: one wakeup per batch gives several times the
+// throughput at about half the instructions (npm run bench, bench/callgrind.js), and Node's own
+// teardown wakes only one blocked producer (doc/design.md, behaviour 1); this queue wakes them all.
 #pragma once
 
 #include <algorithm>
@@ -351,7 +351,7 @@ void BatchQueue<T>::close_locked() {
   if (closed_) return;
   closed_ = true;
   // All of them: Node's tsfn wakes one blocked producer at teardown and the rest hang
-  // (FINDINGS.md, "napi_threadsafe_function at teardown").
+  // (doc/design.md, behaviour 1).
   if (waiters_ != 0) not_full_.notify_all();
 }
 

@@ -2,7 +2,7 @@
 // block shared by every copy of a handle, owning napix's queue and the one napi_threadsafe_function
 // used only as a wakeup.
 //
-// Rules it keeps (FINDINGS.md says why each one exists):
+// Rules it keeps (doc/design.md says why: "The life of a Channel item" and the behaviours list):
 // - the tsfn has an unbounded queue and is only ever called non-blocking, and only while napix's
 //   queue is open, under that queue's lock; the tsfn finalizer closes the queue under the same
 //   lock, so no thread touches the tsfn after its finalizer (Node 20/22 free it right away);

@@ -72,7 +72,7 @@ struct EnvRegistry {
   std::uint64_t next_id = 1;
 
   // Leaked on purpose: native threads may still run during process exit, after static
-  // destructors (FINDINGS.md: main-thread process.exit() runs no teardown).
+  // destructors (doc/design.md, behaviour 5: main-thread process.exit() runs no teardown).
   static EnvRegistry& get() {
     static EnvRegistry* registry = new EnvRegistry();
     return *registry;

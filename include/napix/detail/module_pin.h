@@ -2,8 +2,8 @@
 //
 // Why: an addon loaded only inside a Worker is dlclose'd when that Worker's environment is
 // destroyed; a native thread still running napix code from it then segfaults on every Node version
-// (FINDINGS.md). napi-rs pins its module the same way. GCC hides the bug by marking inline
-// functions' statics STB_GNU_UNIQUE (which also blocks unloading), so its test builds with
+// (doc/design.md, behaviour 4). napi-rs pins its module the same way. GCC hides the bug by marking
+// inline functions' statics STB_GNU_UNIQUE (which also blocks unloading), so its test builds with
 // -fno-gnu-unique.
 #pragma once
 

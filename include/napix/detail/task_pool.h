@@ -1,10 +1,10 @@
 // napix/detail/task_pool.h — the per-environment task queue behind napix::task(): napix's own queue
 // of pending tasks plus at most K napi_async_work "runners" that pull from it on the libuv pool.
 //
-// Why (FINDINGS.md): a Worker's teardown waits for every queued napi_async_work, before env cleanup
-// hooks run. With one async work per task, 1,000 queued 20 ms tasks delay worker.terminate() by
-// 5 s. Here only K runners are ever queued; the rest wait in napix's queue, which is dropped as
-// soon as a runner comes back to a JS thread that can no longer run JS.
+// Why (doc/design.md, behaviour 8): a Worker's teardown waits for every queued napi_async_work,
+// before env cleanup hooks run. With one async work per task, 1,000 queued 20 ms tasks delay
+// worker.terminate() by 5 s. Here only K runners are ever queued; the rest wait in napix's queue,
+// which is dropped as soon as a runner comes back to a JS thread that can no longer run JS.
 //
 // A runner pulls tasks until the queue is empty or it has run for one time slice (kSlice), then
 // returns to the JS thread; its `complete` either starts the next runner (JS can run) or marks the
@@ -14,12 +14,12 @@
 // A runner that empties the queue lingers (kLinger, spinning) for the next task before it returns,
 // so tasks awaited one by one reuse it: no napi_async_work and no pool-thread wakeup per task.
 //
-// Completions (FINDINGS: per-task wakeups are what limit raw napi_async_work) come back one of two
-// ways, each exactly once per job that left the queue: through the pool's one Channel, one wakeup
-// per batch (always for jobs with progress: their completion must follow their progress values);
-// or, when lingering is off, a runner that found the queue empty keeps its last job and completes
-// it in its own `complete`. Each job then runs
-// inside its own async context (see `in_context`), so the caller's AsyncLocalStorage is seen.
+// Completions (a thread wakeup per task is what limits raw napi_async_work: doc/design.md, "What
+// the design costs and buys") come back one of two ways, each exactly once per job that left the
+// queue: through the pool's one Channel, one wakeup per batch (always for jobs with progress: their
+// completion must follow their progress values); or, when lingering is off, a runner that found the
+// queue empty keeps its last job and completes it in its own `complete`. Each job then runs inside
+// its own async context (see `in_context`), so the caller's AsyncLocalStorage is seen.
 #pragma once
 
 #include <atomic>

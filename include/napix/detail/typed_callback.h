@@ -1,7 +1,8 @@
 // napix/detail/typed_callback.h — TypedThreadSafeCallback<R(Args...)>: calls stored as
 // `std::tuple<Args...>` plus one completion pointer in their own typed queue, so a queued
-// fire-and-forget `void(int)` call costs 12 bytes and no allocation (FINDINGS: a typed coalescing
-// queue is the fastest design measured). Included at the end of threadsafe_callback.h.
+// fire-and-forget `void(int)` call costs 12 bytes and no allocation (the fastest form in npm run
+// bench; doc/design.md, "ThreadSafeCallback and the typed queue"). Included at the end of
+// threadsafe_callback.h.
 #pragma once
 
 #include <cstdint>

@@ -1,8 +1,9 @@
 // napix/detail/waiter.h — a one-shot result slot for blocking round trips (call_sync, send_sync):
 // the JS thread sets it once, the native thread that asked waits for it (no Node-API in here).
 //
-// Why spin first: FINDINGS.md measures a round trip at ~15 µs when the waiter sleeps at once
-// (two thread wakeups) and 2–3 µs when it spins briefly (≤ 50 µs) before sleeping.
+// Why spin first: a waiter that sleeps at once pays two thread wakeups per round trip; spinning
+// briefly first makes it several times faster (npm run bench, "Blocking call round trip";
+// doc/design.md, "Round trips").
 #pragma once
 
 #include <algorithm>
