@@ -243,7 +243,9 @@ async function roundTrip() {
       await settle();
       const { value, cpuNs } = await timedCpu(() => d.run(rtCalls, (i) => i + 0.5));
       const lat = Float64Array.from(value).sort();
-      (per[d.key] ||= []).push({ p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), mean: lat.reduce((a, b) => a + b, 0) / lat.length, cpuNsPerCall: cpuNs / rtCalls });
+      // How napix's waits went: spun and saw the answer / spun out / blocked without spinning.
+      const waits = d.key === 'raw' ? undefined : addon.rtWaitCounters();
+      (per[d.key] ||= []).push({ p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), mean: lat.reduce((a, b) => a + b, 0) / lat.length, cpuNsPerCall: cpuNs / rtCalls, waits });
     }
   }
   const rows = rtDesigns.map((d) => ({
@@ -252,14 +254,18 @@ async function roundTrip() {
     p99Us: median(per[d.key].map((x) => x.p99)) / 1e3,
     meanUs: median(per[d.key].map((x) => x.mean)) / 1e3,
     cpuUsPerCall: median(per[d.key].map((x) => x.cpuNsPerCall)) / 1e3,
+    // Share of waits whose spin saw the answer, over all runs.
+    spinHitShare: d.key === 'raw' ? undefined
+      : per[d.key].reduce((a, x) => a + x.waits.spinsHit, 0) / (rtCalls * per[d.key].length),
   }));
   for (const x of rows) {
     x.p50VsRaw = x.p50Us / rows[0].p50Us;
     x.cpuVsRaw = x.cpuUsPerCall / rows[0].cpuUsPerCall;
   }
   console.log(`\nRound trip: one native thread, ${rtCalls.toLocaleString('en-US')} sequential blocking calls of (i) => i + 0.5; median over ${rtReps} runs of each run's quantile`);
-  console.log(table(['design', 'median µs', 'p99 µs', 'mean µs', 'median vs raw', 'CPU µs/call', 'CPU vs raw'],
-    rows.map((x) => [x.label, fmt(x.p50Us), fmt(x.p99Us), fmt(x.meanUs), fmt(x.p50VsRaw), fmt(x.cpuUsPerCall), fmt(x.cpuVsRaw)])));
+  console.log(table(['design', 'median µs', 'p99 µs', 'mean µs', 'median vs raw', 'CPU µs/call', 'CPU vs raw', 'spin saw answer'],
+    rows.map((x) => [x.label, fmt(x.p50Us), fmt(x.p99Us), fmt(x.meanUs), fmt(x.p50VsRaw), fmt(x.cpuUsPerCall), fmt(x.cpuVsRaw),
+      x.spinHitShare === undefined ? '-' : `${Math.round(x.spinHitShare * 100)}%`])));
   return rows;
 }
 
@@ -337,6 +343,10 @@ async function tasks() {
   const batch = Object.fromEntries(designs.map(([k]) => [k, []]));
   const seq = Object.fromEntries(designs.map(([k]) => [k, []]));
   const batchCpu = Object.fromEntries(designs.map(([k]) => [k, []]));
+  // How napix's lingering runners waited in each run (spun and saw a task / spun out / blocked
+  // without spinning / went to sleep).
+  const lingers = { batch: [], sequential: [] };
+  const lingerDiff = (a, b) => Object.fromEntries(Object.keys(b).map((key) => [key, b[key] - a[key]]));
   const seqCpu = Object.fromEntries(designs.map(([k]) => [k, []]));
   for (const [k] of designs) { await addon.taskBatch(k, 2000); for (let i = 0; i < 200; i++) await addon.taskOne(k, i); }  // warm-up
   for (let r = 0; r < reps; r++) {
@@ -345,13 +355,16 @@ async function tasks() {
     for (const k of order) {
       gc();
       await settle();
+      const l0 = k === 'napix' && addon.taskLingerCounters();
       const { value, cpuNs } = await timedCpu(() => addon.taskBatch(k, n));
       batch[k].push(value);
       batchCpu[k].push(cpuNs);
+      if (l0) lingers.batch.push(lingerDiff(l0, addon.taskLingerCounters()));
     }
     for (const k of order) {
       gc();
       await settle();
+      const l0 = k === 'napix' && addon.taskLingerCounters();
       const c0 = cpuNow();
       const t0 = process.hrtime.bigint();
       for (let i = 0; i < nSeq; i++) {
@@ -359,6 +372,7 @@ async function tasks() {
       }
       seq[k].push(Number(process.hrtime.bigint() - t0));
       seqCpu[k].push(cpuNow() - c0);
+      if (l0) lingers.sequential.push(lingerDiff(l0, addon.taskLingerCounters()));
     }
   }
   const out = { batch: [], sequential: [] };
@@ -380,6 +394,12 @@ async function tasks() {
   }
   console.log(`\nTasks: ${n.toLocaleString('en')} trivial tasks queued at once (batch), ${nSeq.toLocaleString('en')} awaited one by one (sequential); median of ${reps}`);
   console.log(table(['design', 'batch k tasks/s', 'batch speed vs raw', 'batch CPU µs/task', 'sequential µs/task', 'sequential latency vs raw', 'seq CPU µs/task'], rows));
+  const sum = (runs) => runs.reduce((a, x) => Object.fromEntries(Object.keys(x).map((key) => [key, (a[key] || 0) + x[key]])), {});
+  out.lingers = { batch: sum(lingers.batch), sequential: sum(lingers.sequential) };
+  for (const kind of ['batch', 'sequential']) {
+    const c = out.lingers[kind];
+    console.log(`napix lingers (${kind}, all runs): ${c.spinsHit} spun and saw a task, ${c.spinsMissed} spun out, ${c.blockedAtOnce} blocked without spinning; ${c.sleeps} slept`);
+  }
   return out;
 }
 

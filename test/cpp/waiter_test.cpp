@@ -174,8 +174,8 @@ TEST_CASE("OneShot: a waiter whose spins keep missing blocks at once, probing le
   waiter.join();
   stop = true;
   setter.join();
-  // Waits 1, 3, 7, 15, 31 and 63 spin (a miss doubles the back-off, up to 63); the rest block
-  // at once. Every wait sleeps at least once.
+  // Waits 1, 3, 7, 15, 31 and 63 spin (a miss doubles the back-off: 1, 3, 7 ... 63 waits); the rest
+  // block at once. Every wait sleeps at least once.
   CHECK(after_phase1.spins_missed - before.spins_missed == 6);
   CHECK(after_phase1.spins_hit - before.spins_hit == 0);
   CHECK(after_phase1.blocked_at_once - before.blocked_at_once == 94);
