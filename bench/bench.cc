@@ -305,17 +305,41 @@ Napi::Value RtRaw(const Napi::CallbackInfo& info) {
   });
 }
 
+// How the last napix round-trip run's waits went (napix::detail::wait_counters() of its thread):
+// rtWaitCounters() -> {spinsHit, spinsMissed, blockedAtOnce, sleeps}.
+napix::detail::WaitCounters g_rt_counters{};
+
+template <class F>
+void counting_waits(F&& f) {
+  const napix::detail::WaitCounters before = napix::detail::wait_counters();
+  f();
+  const napix::detail::WaitCounters& after = napix::detail::wait_counters();
+  g_rt_counters = {after.spins_hit - before.spins_hit, after.spins_missed - before.spins_missed,
+                   after.blocked_at_once - before.blocked_at_once, after.sleeps - before.sleeps};
+}
+
+Napi::Value RtWaitCounters(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("spinsHit", double(g_rt_counters.spins_hit));
+  o.Set("spinsMissed", double(g_rt_counters.spins_missed));
+  o.Set("blockedAtOnce", double(g_rt_counters.blocked_at_once));
+  o.Set("sleeps", double(g_rt_counters.sleeps));
+  return o;
+}
+
 // napix ThreadSafeCallback::call_sync<double>(i).
 Napi::Value RtNapix(const Napi::CallbackInfo& info) {
   napix::ThreadSafeCallback cb(info[1].As<Napi::Function>());
   return start_round_trip(info.Env(), info[0].As<Napi::Number>().Int32Value(),
                           [cb](std::vector<double>& lat) {
                             double sink = 0;
-                            for (size_t k = 0; k < lat.size(); ++k) {
-                              const int64_t t0 = now_ns();
-                              sink += cb.call_sync<double>(static_cast<int>(k));
-                              lat[k] = static_cast<double>(now_ns() - t0);
-                            }
+                            counting_waits([&] {
+                              for (size_t k = 0; k < lat.size(); ++k) {
+                                const int64_t t0 = now_ns();
+                                sink += cb.call_sync<double>(static_cast<int>(k));
+                                lat[k] = static_cast<double>(now_ns() - t0);
+                              }
+                            });
                             if (std::isnan(sink)) std::fputs("bench: a round trip got NaN\n", stderr);
                           });
 }
@@ -326,11 +350,13 @@ Napi::Value RtNapixTyped(const Napi::CallbackInfo& info) {
   return start_round_trip(info.Env(), info[0].As<Napi::Number>().Int32Value(),
                           [cb](std::vector<double>& lat) {
                             double sink = 0;
-                            for (size_t k = 0; k < lat.size(); ++k) {
-                              const int64_t t0 = now_ns();
-                              sink += cb.call_sync(static_cast<int>(k));
-                              lat[k] = static_cast<double>(now_ns() - t0);
-                            }
+                            counting_waits([&] {
+                              for (size_t k = 0; k < lat.size(); ++k) {
+                                const int64_t t0 = now_ns();
+                                sink += cb.call_sync(static_cast<int>(k));
+                                lat[k] = static_cast<double>(now_ns() - t0);
+                              }
+                            });
                             if (std::isnan(sink)) std::fputs("bench: a round trip got NaN\n", stderr);
                           });
 }
@@ -396,6 +422,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   def("rtRaw", RtRaw);
   def("rtNapix", RtNapix);
   def("rtNapixTyped", RtNapixTyped);
+  def("rtWaitCounters", RtWaitCounters);
   def("memRaw", Memory<Raw>);
   def("memRawHeap", Memory<RawHeap>);
   def("memNaaLambda", Memory<NaaLambda>);

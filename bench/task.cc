@@ -132,9 +132,21 @@ Napi::Value TaskOne(const Napi::CallbackInfo& info) {
   return Napi::Value(info.Env(), pick(info)(info.Env(), info[1].As<Napi::Number>().Int32Value(), false));
 }
 
+// taskLingerCounters() -> how napix's lingering runners waited so far (cumulative).
+Napi::Value TaskLingerCounters(const Napi::CallbackInfo& info) {
+  const napix::detail::WaitCounters c = napix::detail::TaskPool::of(info.Env())->linger_counters();
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("spinsHit", double(c.spins_hit));
+  o.Set("spinsMissed", double(c.spins_missed));
+  o.Set("blockedAtOnce", double(c.blocked_at_once));
+  o.Set("sleeps", double(c.sleeps));
+  return o;
+}
+
 }  // namespace
 
 void init_task_bench(Napi::Env env, Napi::Object exports) {
   exports.Set("taskBatch", Napi::Function::New(env, TaskBatch, "taskBatch"));
   exports.Set("taskOne", Napi::Function::New(env, TaskOne, "taskOne"));
+  exports.Set("taskLingerCounters", Napi::Function::New(env, TaskLingerCounters, "taskLingerCounters"));
 }

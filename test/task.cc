@@ -218,7 +218,13 @@ Napi::Value counts(const Napi::CallbackInfo& info) {
   o.Set("executed", double(tc().executed.load()));
   o.Set("started", double(tc().started.load()));
   o.Set("observed", double(tc().observed.load()));
-  o.Set("runnersStarted", double(napix::detail::TaskPool::of(info.Env())->runners_started()));
+  auto pool = napix::detail::TaskPool::of(info.Env());
+  o.Set("runnersStarted", double(pool->runners_started()));
+  const napix::detail::WaitCounters linger = pool->linger_counters();
+  o.Set("lingerSpinsHit", double(linger.spins_hit));
+  o.Set("lingerSpinsMissed", double(linger.spins_missed));
+  o.Set("lingerBlockedAtOnce", double(linger.blocked_at_once));
+  o.Set("lingerSleeps", double(linger.sleeps));
   return o;
 }
 

@@ -282,6 +282,21 @@ describe(`task [${addon.variant}]`, () => {
     assert.match(off.stdout, /runners started: 100\n/);
   });
 
+  it('a lingering runner whose spins keep missing blocks at once (backing off), and still takes the next task', async () => {
+    // Tasks 20 ms apart: every spin (at most 50 µs) misses. After a miss the next 1, 3, 7, 15, 31
+    // lingers block without spinning, so lingers 1, 3, 7, 15 and 31 spin and miss; all 39
+    // finished lingers (the 40th waits out its linger after the counts) block and are woken by
+    // submit, and the one runner takes every task.
+    const r = await runFixture('task_linger.js', ['40', '20'], { env: { NAPIX_TASK_LINGER_US: '1000000' } });
+    assert.equal(r.code, 0, r.stderr);
+    const c = JSON.parse(r.stdout.split('\n')[1]);
+    assert.equal(c.runnersStarted, 1);
+    assert.equal(c.lingerSpinsHit, 0);
+    assert.equal(c.lingerSpinsMissed, 5);
+    assert.equal(c.lingerBlockedAtOnce, 34);
+    assert.equal(c.lingerSleeps, 39);
+  });
+
   it('a named task is an async resource of that name (its promise); a plain unnamed .promise() task is not', async () => {
     const seen = [];
     const hook = asyncHooks.createHook({

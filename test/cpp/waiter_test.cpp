@@ -124,3 +124,120 @@ TEST_CASE("OneShot: move-only values and no default constructor needed", "[waite
   slot.set(NoDefault(3));
   REQUIRE(slot.wait().value == 3);
 }
+
+// The fallback to blocking (issue 15): counted through wait_counters(), not timed. The setter
+// sets only once the waiter blocks, so every spin runs out; then only once it spins or blocks.
+TEST_CASE("OneShot: a waiter whose spins keep missing blocks at once, probing less and less often",
+          "[waiter]") {
+  using napix::detail::wait_counters;
+  using napix::detail::WaitCounters;
+  using napix::detail::waiter_budget;
+  std::atomic<OneShot<int>*> published{nullptr};
+  std::atomic<int> phase{1};  // 1: set once the waiter sleeps; 2: once it spins or sleeps
+  std::atomic<bool> stop{false};
+  std::thread setter([&] {
+    int round = 0;
+    while (!stop) {
+      OneShot<int>* slot = published.load();
+      if (slot == nullptr || slot->ready()) {
+        std::this_thread::yield();
+        continue;
+      }
+      if (slot->has_sleeping_waiter() || (phase == 2 && slot->has_spinning_waiter())) {
+        published = nullptr;
+        slot->set(round++);
+      }
+    }
+  });
+  WaitCounters before{}, after_phase1{}, after_phase2{};
+  unsigned skipping = 0;
+  std::thread waiter([&] {
+    waiter_budget().set_limits(50us, 50us);
+    before = wait_counters();
+    for (int i = 0; i < 100; ++i) {
+      OneShot<int> slot;
+      published = &slot;
+      (void)slot.wait();
+    }
+    after_phase1 = wait_counters();
+    skipping = waiter_budget().skipping();
+    // A budget no setter can miss: the next probe sees its value and spinning resumes.
+    waiter_budget().set_limits(1s, 1s);
+    phase = 2;
+    for (int i = 0; i < 100; ++i) {
+      OneShot<int> slot;
+      published = &slot;
+      (void)slot.wait();
+    }
+    after_phase2 = wait_counters();
+  });
+  waiter.join();
+  stop = true;
+  setter.join();
+  // Waits 1, 3, 7, 15, 31 and 63 spin (a miss doubles the back-off: 1, 3, 7 ... 63 waits); the rest
+  // block at once. Every wait sleeps at least once.
+  CHECK(after_phase1.spins_missed - before.spins_missed == 6);
+  CHECK(after_phase1.spins_hit - before.spins_hit == 0);
+  CHECK(after_phase1.blocked_at_once - before.blocked_at_once == 94);
+  CHECK(after_phase1.sleeps - before.sleeps >= 100);
+  REQUIRE(skipping == 126 - 100);  // wait 127 is the next probe
+  // Phase 2: the waits still backing off block at once; the probe hits, and so does every spin
+  // after it.
+  CHECK(after_phase2.blocked_at_once - after_phase1.blocked_at_once == skipping);
+  CHECK(after_phase2.spins_hit - after_phase1.spins_hit == 100 - skipping);
+  CHECK(after_phase2.spins_missed - after_phase1.spins_missed == 0);
+}
+
+TEST_CASE("SpinBudget: hits set the spin to 4x their mean, within the bounds", "[waiter]") {
+  napix::detail::SpinBudget budget(2us, 20us);
+  REQUIRE(budget.next() == 20us);  // the mean starts at a quarter of the ceiling
+  for (int i = 0; i < 40; ++i) budget.record(true, 1us);
+  REQUIRE(budget.next() >= 4us);
+  REQUIRE(budget.next() <= 5us);
+  for (int i = 0; i < 40; ++i) budget.record(true, 100ns);
+  REQUIRE(budget.next() == 2us);  // the floor
+  budget.record(false, 2us);      // a miss: one wait blocks, the next probes with the ceiling
+  REQUIRE(budget.next() == 0ns);
+  REQUIRE(budget.next() == 20us);
+  budget.record(true, 1us);  // the probe hit: back to the learned budget
+  REQUIRE(budget.next() < 20us);
+}
+
+TEMPLATE_TEST_CASE(
+    "OneShot: both blocking mechanisms wake a sleeping waiter and survive the slot's "
+    "destruction",
+    "[waiter]", napix::detail::BucketPark, napix::detail::Park) {
+  using Slot = OneShot<int, TestType>;
+  for (int round = 0; round < 50; ++round) {
+    Slot slot;
+    int result = 0;
+    std::thread waiter([&] { result = slot.wait(std::chrono::nanoseconds(0)); });
+    await([&] { return slot.has_sleeping_waiter(); });
+    slot.set(round);
+    waiter.join();
+    REQUIRE(result == round);
+  }
+  // The call_sync shape with the slot on the waiter's stack; set() may still be waking it.
+  std::atomic<Slot*> published{nullptr};
+  constexpr int kRounds = 300;
+  std::thread setter([&] {
+    for (int round = 0; round < kRounds; ++round) {
+      Slot* slot;
+      while ((slot = published.exchange(nullptr)) == nullptr) std::this_thread::yield();
+      slot->set(round);
+    }
+  });
+  int wrong = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    Slot slot;
+    published = &slot;
+    if (slot.wait(std::chrono::nanoseconds(0)) != round) ++wrong;
+  }
+  setter.join();
+  REQUIRE(wrong == 0);
+  // Timed: gives up, then a later set is still taken.
+  Slot timed;
+  REQUIRE_FALSE(timed.wait_for(1ms, std::chrono::nanoseconds(0)).has_value());
+  timed.set(7);
+  REQUIRE(timed.wait_for(1ms) == 7);
+}

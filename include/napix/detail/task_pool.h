@@ -11,8 +11,10 @@
 // pool closing and drops the queue (teardown began). So teardown waits for at most the tasks that
 // are running, plus one slice.
 //
-// A runner that empties the queue lingers (kLinger, spinning) for the next task before it returns,
-// so tasks awaited one by one reuse it: no napi_async_work and no pool-thread wakeup per task.
+// A runner that empties the queue lingers (kLinger) for the next task before it returns, so tasks
+// awaited one by one reuse it: no napi_async_work per task. It spins first only while recent
+// lingers saw their task within the spin (SpinBudget), then blocks on a futex that `submit` wakes:
+// on a busy machine a spinning runner would hold the core the JS thread needs to submit that task.
 //
 // Completions (a thread wakeup per task is what limits raw napi_async_work: doc/design.md, "What
 // the design costs and buys") come back one of two ways, each exactly once per job that left the
@@ -22,6 +24,7 @@
 // its own async context (see `in_context`), so the caller's AsyncLocalStorage is seen.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -36,9 +39,10 @@
 #include <utility>
 #include <vector>
 
-#include "../config.h"
 #include "../channel.h"
+#include "../config.h"
 #include "dispatcher.h"
+#include "spin.h"
 #include "unique_function.h"
 
 namespace napix {
@@ -64,11 +68,13 @@ class TaskPool : public std::enable_shared_from_this<TaskPool> {
   /// How long a runner keeps pulling tasks before it returns to the JS thread (bounds how long
   /// teardown waits beyond the running tasks themselves).
   static constexpr std::chrono::milliseconds kSlice{2};
-  /// How long a runner that emptied the queue waits (spinning) for the next task before it
-  /// returns: `await`ing tasks one by one then reuses it — no napi_async_work per task and no
-  /// sleeping pool thread to wake — which cuts the round trip. NAPIX_TASK_LINGER_US overrides
-  /// (0: never linger; tests set it high to make reuse certain).
+  /// How long a runner that emptied the queue waits for the next task before it returns:
+  /// `await`ing tasks one by one then reuses it — no napi_async_work per task — which cuts the
+  /// round trip. It spins for at most kLingerSpin of that (as SpinBudget allows) and blocks for
+  /// the rest. NAPIX_TASK_LINGER_US overrides (0: never linger; tests set it high to make reuse
+  /// certain).
   static constexpr std::chrono::microseconds kLinger{50};
+  static constexpr std::chrono::microseconds kLingerSpin{50};
   /// At most one teardown probe per interval per environment (see `probe`).
   static constexpr std::chrono::milliseconds kProbeInterval{20};
 
@@ -124,12 +130,19 @@ class TaskPool : public std::enable_shared_from_this<TaskPool> {
   }
   /// For tests: napi_async_work runners started so far.
   std::uint64_t runners_started() const { return runners_started_.load(std::memory_order_relaxed); }
+  /// For tests: how lingers went (see WaitCounters; `sleeps` counts lingers that blocked).
+  WaitCounters linger_counters() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return linger_counters_;
+  }
 
   explicit TaskPool(napi_env env)
       : env_(env),
         js_thread_(std::this_thread::get_id()),
         max_runners_(runner_limit()),
-        linger_(linger_limit()) {}
+        linger_(linger_limit()),
+        linger_budget_(std::chrono::microseconds(5),
+                       std::min<std::chrono::nanoseconds>(linger_, kLingerSpin)) {}
 
  private:
   struct Runner {
@@ -189,9 +202,9 @@ class TaskPool : public std::enable_shared_from_this<TaskPool> {
   void start_runner();  // the caller already counted it in runners_
   void close_and_drop();
   void finished(Runner& runner, std::shared_ptr<PoolJob>& job, bool last);
-  // The next job, or null once linger_ passed; the caller counted itself in lingering_ and read
-  // submitted_ as `seen`, both under the lock.
-  std::shared_ptr<PoolJob> linger(std::uint32_t seen);
+  // The next job, or null once linger_ passed; the caller counted itself in lingering_, read
+  // submitted_ as `seen` and took `spin` from linger_budget_, all under the lock.
+  std::shared_ptr<PoolJob> linger(std::uint32_t seen, std::chrono::nanoseconds spin);
   // The queue's first job, removed; null when it is empty or the pool is closing. Holds mutex_.
   std::shared_ptr<PoolJob> take_locked() {
     if (closing() || queue_.empty()) return nullptr;
@@ -236,7 +249,11 @@ class TaskPool : public std::enable_shared_from_this<TaskPool> {
   std::deque<std::shared_ptr<PoolJob>> queue_;
   int runners_ = 0;  // napi_async_work items created and not yet completed
   int lingering_ = 0;  // runners waiting in linger() for a task
-  std::atomic<std::uint32_t> submitted_{0};  // bumped per queued task: what lingerers watch
+  SpinBudget linger_budget_;        // under mutex_
+  WaitCounters linger_counters_{};  // under mutex_
+  // Bumped per queued task (and at close): the word lingerers watch and block on.
+  std::atomic<std::uint32_t> submitted_{0};
+  std::atomic<int> sleepers_{0};  // lingerers blocked (or about to block) on submitted_
   std::atomic<std::uint64_t> runners_started_{0};
   // Jobs whose completion could not be delivered (the Channel closed at teardown): released
   // on the JS thread by the cleanup hook, since their closures may hold JS references.
@@ -370,7 +387,10 @@ inline bool TaskPool::submit(std::shared_ptr<PoolJob>& job) {
       spawn = true;
     }
   }
-  submitted_.fetch_add(1, std::memory_order_release);
+  // Bump, then look for sleepers; a lingerer counts itself, then blocks only while submitted_ is
+  // unchanged. Both sequentially consistent: either we see it and wake it, or it sees the bump.
+  submitted_.fetch_add(1, std::memory_order_seq_cst);
+  if (sleepers_.load(std::memory_order_seq_cst) > 0) Park::wake_one(submitted_);
   if (live_++ == 0 && deliver_) deliver_->ref();
   if (spawn) start_runner();
   return true;
@@ -404,6 +424,8 @@ inline void TaskPool::close_and_drop() {
     closing_.store(true, std::memory_order_release);
     rest.swap(queue_);
   }
+  submitted_.fetch_add(1, std::memory_order_seq_cst);  // lingerers stop waiting
+  if (sleepers_.load(std::memory_order_seq_cst) > 0) Park::wake_all(submitted_);
   rest.clear();  // destroyed unrun, outside the lock
 }
 
@@ -423,6 +445,7 @@ inline void TaskPool::on_execute(napi_env, void* data) {
     std::shared_ptr<PoolJob> next;
     bool linger = false;  // the queue is empty: wait for the next task, whatever the slice
     std::uint32_t seen = 0;
+    std::chrono::nanoseconds spin{0};
     {
       const bool slice_left = std::chrono::steady_clock::now() - start < kSlice;
       std::lock_guard<std::mutex> lock(pool.mutex_);
@@ -431,7 +454,10 @@ inline void TaskPool::on_execute(napi_env, void* data) {
           // Counted before the completion below goes out: the task it lets JS start must find
           // this runner waiting, not start another.
           linger = pool.linger_.count() > 0;
-          if (linger) ++pool.lingering_;
+          if (linger) {
+            ++pool.lingering_;
+            spin = pool.linger_budget_.next();
+          }
           seen = pool.submitted_.load(std::memory_order_relaxed);
         } else if (slice_left) {
           next = pool.take_locked();
@@ -441,9 +467,9 @@ inline void TaskPool::on_execute(napi_env, void* data) {
     if (linger) {
       // Deliver this completion now (the JS thread may be waiting for it to start the next
       // task), then wait a little for that next task instead of returning. Teardown is not held
-      // up: a JS thread that cannot run submits nothing, so the wait ends within kLinger.
+      // up: a JS thread that cannot run submits nothing, so the wait ends within linger_.
       pool.finished(runner, job, false);
-      next = pool.linger(seen);
+      next = pool.linger(seen, spin);
       if (!next) return;
       job = std::move(next);
       continue;
@@ -455,15 +481,45 @@ inline void TaskPool::on_execute(napi_env, void* data) {
   }
 }
 
-inline std::shared_ptr<PoolJob> TaskPool::linger(std::uint32_t seen) {
-  const auto until = std::chrono::steady_clock::now() + linger_;
-  // Spin (yielding the CPU) rather than sleep: waking a sleeping thread is the very cost saved.
-  while (submitted_.load(std::memory_order_acquire) == seen && !closing() &&
-         std::chrono::steady_clock::now() < until) {
-    std::this_thread::yield();
+inline std::shared_ptr<PoolJob> TaskPool::linger(std::uint32_t seen,
+                                                 std::chrono::nanoseconds spin) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto until = start + linger_;
+  // close_and_drop bumps submitted_ too (and wakes sleepers), so teardown ends the wait.
+  auto arrived = [&] { return submitted_.load(std::memory_order_acquire) != seen || closing(); };
+  bool hit = false;
+  if (spin.count() > 0) {
+    // Pause, never sched_yield: on a busy core a yield can give the core away for a whole time
+    // slice. The budget keeps the spin to what recent lingers needed.
+    const auto end = start + std::min<std::chrono::nanoseconds>(spin, linger_);
+    for (unsigned i = 1; !(hit = arrived()); ++i) {
+      cpu_relax();
+      if (i % 8 == 0 && std::chrono::steady_clock::now() >= end) {
+        hit = arrived();
+        break;
+      }
+    }
+  }
+  const auto spun = std::chrono::steady_clock::now() - start;
+  bool slept = false;
+  if (!hit) {
+    // Blocked, the runner still saves the next task a napi_async_work; `submit` wakes it.
+    sleepers_.fetch_add(1, std::memory_order_seq_cst);
+    while (!arrived() && std::chrono::steady_clock::now() < until) {
+      slept = true;
+      Park::wait(submitted_, seen, &until);
+    }
+    sleepers_.fetch_sub(1, std::memory_order_relaxed);
   }
   std::lock_guard<std::mutex> lock(mutex_);
   --lingering_;
+  if (spin.count() > 0) {
+    linger_budget_.record(hit, spun);
+    ++(hit ? linger_counters_.spins_hit : linger_counters_.spins_missed);
+  } else {
+    ++linger_counters_.blocked_at_once;
+  }
+  if (slept) ++linger_counters_.sleeps;
   return take_locked();
 }
 

@@ -1,43 +1,36 @@
 // napix/detail/waiter.h — a one-shot result slot for blocking round trips (call_sync, send_sync):
 // the JS thread sets it once, the native thread that asked waits for it (no Node-API in here).
 //
-// Why spin first: a waiter that sleeps at once pays two thread wakeups per round trip; spinning
-// briefly first makes it several times faster (npm run bench, "Blocking call round trip";
-// doc/design.md, "Round trips").
+// Why spin first, and only sometimes: a round trip whose waiter blocks at once pays two thread
+// wakeups (28 µs median on the bench's 2-core VM, raw tsfn + std::future); spinning a few µs
+// first sees the answer in 8 µs. But on a busy machine the spinning thread holds a core the JS
+// thread needs, so the spin is bounded by a budget learned from recent waits (SpinBudget in
+// spin.h) and the waiter then blocks on a futex (doc/threading.md, "Waiting", has the measured
+// trade-off; doc/design.md, "Round trips").
 #pragma once
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <mutex>
+#include <new>
 #include <optional>
-#include <thread>
 #include <type_traits>
 #include <utility>
 
-#if defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86) || defined(_M_ARM64))
-#include <intrin.h>
-#endif
+#include "spin.h"
 
 namespace napix {
 namespace detail {
 
-/// One processor hint that this thread is spinning (frees the core's resources for its sibling).
-inline void cpu_relax() noexcept {
-#if defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
-  _mm_pause();
-#elif defined(_MSC_VER) && defined(_M_ARM64)
-  __yield();
-#elif defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__) || defined(__arm__)
-  __asm__ __volatile__("yield");
-#else
-  std::this_thread::yield();
-#endif
+/// The adaptive spin budget of this thread's blocking waits (one per thread, shared by every
+/// OneShot it waits on: a thread's round trips tend to go to the same JS thread). Zero-initialised
+/// data and a constexpr constructor: no TLS guard. Thread: the thread itself.
+inline SpinBudget& waiter_budget() noexcept {
+  static thread_local SpinBudget budget{std::chrono::microseconds(2),
+                                        std::chrono::microseconds(20)};
+  return budget;
 }
 
 /// A slot written once by one thread and read once by one waiting thread.
@@ -47,153 +40,184 @@ inline void cpu_relax() noexcept {
 /// policy of its own. A queued closure destroyed unrun must still `set` its slot (e.g. a closing
 /// error) or its waiter waits forever.
 ///
-/// Lifetime: `set` may touch the slot until it returns; `wait` and a `wait_for`/`wait_until` that
-/// returned a value return only after that, so the waiter may then destroy the slot (e.g. on its
-/// stack). After a timed-out wait the setter may still come: keep the slot alive for it
-/// (shared ownership) or make sure it can no longer run.
-template <class T>
+/// Lifetime: `wait` and a `wait_for`/`wait_until` that returned a value may return while `set` is
+/// still running, but `set` then touches only the slot's address (a futex wake, never its memory),
+/// so the waiter may destroy the slot at once (e.g. on its stack). After a timed-out wait the
+/// setter may still come: keep the slot alive for it (shared ownership) or make sure it can no
+/// longer run.
+template <class T, class P = Park>
 class OneShot {
   static_assert(!std::is_reference_v<T>, "OneShot<T&> is not supported; store a pointer");
   static_assert(std::is_move_constructible_v<T>, "OneShot<T> needs a move-constructible T");
 
  public:
-  /// How long `wait` spins before sleeping by default: long enough to cover a JS round trip
-  /// (2–3 µs measured), short enough to bound the busy core's cost.
+  /// The longest spin before blocking (the adaptive budget's ceiling): covers an idle round trip
+  /// (8 µs median measured) with room, and bounds the busy core's cost.
   static constexpr std::chrono::nanoseconds kDefaultSpin = std::chrono::microseconds(20);
-  /// Pause instructions before the spin starts yielding the core (about 1–2 µs).
-  static constexpr unsigned kPauseSpins = 64;
+  /// Pass as `spin` to let the thread's SpinBudget decide (the default).
+  static constexpr std::chrono::nanoseconds kAdaptive = std::chrono::nanoseconds(-1);
 
   OneShot() = default;
   OneShot(const OneShot&) = delete;  // threads hold its address
   OneShot& operator=(const OneShot&) = delete;
+  ~OneShot() {
+    if (state_.load(std::memory_order_acquire) == kSet && !taken_) value()->~T();
+  }
 
   /// Stores the value and wakes the waiter. Setting twice is a bug: it aborts with a message.
   /// Thread: any (the JS thread, normally).
   void set(T value);
 
   /// Whether `set` happened. Thread: any.
-  bool ready() const noexcept { return ready_.load(std::memory_order_acquire); }
+  bool ready() const noexcept { return state_.load(std::memory_order_acquire) == kSet; }
 
-  /// Spins up to `spin` (0: not at all), then sleeps until `set`; returns the value (moved out).
-  /// Taking the value twice is a bug: it aborts. Thread: the one waiting thread.
-  T wait(std::chrono::nanoseconds spin = kDefaultSpin);
+  /// Spins up to `spin` (0: not at all; kAdaptive: as the thread's budget says), then blocks until
+  /// `set`; returns the value (moved out). Taking the value twice is a bug: it aborts.
+  /// Thread: the one waiting thread.
+  T wait(std::chrono::nanoseconds spin = kAdaptive);
 
   /// As `wait`, but gives up at `timeout` (the spin counts towards it) and returns nullopt; the
-  /// value, if it comes later, can still be taken by another wait. Thread: the one waiting thread.
+  /// value, if it comes later, can still be taken by another wait. A deadline on another clock
+  /// than steady_clock is converted to it once. Thread: the one waiting thread.
   template <class Rep, class Period>
   std::optional<T> wait_for(const std::chrono::duration<Rep, Period>& timeout,
-                            std::chrono::nanoseconds spin = kDefaultSpin);
+                            std::chrono::nanoseconds spin = kAdaptive);
   template <class Clock, class Duration>
   std::optional<T> wait_until(const std::chrono::time_point<Clock, Duration>& deadline,
-                              std::chrono::nanoseconds spin = kDefaultSpin);
+                              std::chrono::nanoseconds spin = kAdaptive);
 
-  /// Whether a waiter is asleep on the condition variable (past its spin). For tests that must
-  /// set the value exactly while the waiter sleeps. Thread: any.
-  bool has_sleeping_waiter() const;
+  /// Whether a waiter is blocked (past its spin), or spinning. For tests that must set the value
+  /// exactly while the waiter is in one phase. Thread: any.
+  bool has_sleeping_waiter() const noexcept { return state_.load() == kSleeping; }
+  bool has_spinning_waiter() const noexcept { return state_.load() == kSpinning; }
 
  private:
-  // Spins until ready or `end`; true when ready. Checks the clock every few pauses only.
+  // The word the waiter blocks on. kSleeping tells `set` that a wake is needed.
+  enum : std::uint32_t { kEmpty = 0, kSpinning = 1, kSleeping = 2, kSet = 3 };
+
+  // Spins (if any), then blocks until set or `deadline` (null: none); true when set.
+  bool await(std::chrono::nanoseconds spin, const std::chrono::steady_clock::time_point* deadline);
+  // Spins until set or `end`; true when set. Checks the clock every few pauses only.
   bool spin_until(std::chrono::steady_clock::time_point end) const noexcept;
-  T take_locked();
+  T take();
+  T* value() noexcept { return std::launder(reinterpret_cast<T*>(storage_)); }
   [[noreturn]] static void misuse(const char* message) noexcept;
 
-  mutable std::mutex mutex_;
-  std::condition_variable cv_;
-  std::optional<T> value_;
-  // Written under mutex_; atomic only so a spinning waiter and ready() may read it without it.
-  std::atomic<bool> ready_{false};
-  bool sleeping_ = false;
-  bool taken_ = false;
+  std::atomic<std::uint32_t> state_{kEmpty};
+  std::atomic<bool> set_called_{false};
+  bool taken_ = false;  // the waiting thread's
+  // The value, constructed by `set` before state_ becomes kSet. Raw storage, not std::optional:
+  // GCC 12 warns (maybe-uninitialized, an error under -Werror) on the optional's destructor.
+  alignas(T) unsigned char storage_[sizeof(T)];
 };
 
 // ---------------------------------------------------------------------------------------------
 // Definitions
 
-template <class T>
-void OneShot<T>::set(T value) {
-  // Everything under the lock, notify included: a waiter that saw ready_ while spinning still
-  // takes the lock before returning, so it cannot destroy the slot while set() is inside it.
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (ready_.load(std::memory_order_relaxed)) misuse("napix: FATAL: OneShot::set called twice\n");
-  value_.emplace(std::move(value));
-  ready_.store(true, std::memory_order_release);
-  if (sleeping_) cv_.notify_one();
-}
-
-template <class T>
-T OneShot<T>::wait(std::chrono::nanoseconds spin) {
-  if (spin.count() > 0) spin_until(std::chrono::steady_clock::now() + spin);
-  std::unique_lock<std::mutex> lock(mutex_);
-  if (!ready_.load(std::memory_order_relaxed)) {
-    sleeping_ = true;
-    cv_.wait(lock, [this] { return ready_.load(std::memory_order_relaxed); });
-    sleeping_ = false;
+template <class T, class P>
+void OneShot<T, P>::set(T value) {
+  if (set_called_.exchange(true, std::memory_order_relaxed)) {
+    misuse("napix: FATAL: OneShot::set called twice\n");
   }
-  return take_locked();
+  ::new (static_cast<void*>(storage_)) T(std::move(value));
+  // From here the waiter may take the value and destroy the slot: only the address is used.
+  if (state_.exchange(kSet, std::memory_order_acq_rel) == kSleeping) P::wake_one(state_);
 }
 
-template <class T>
+template <class T, class P>
+T OneShot<T, P>::wait(std::chrono::nanoseconds spin) {
+  await(spin, nullptr);
+  return take();
+}
+
+template <class T, class P>
 template <class Rep, class Period>
-std::optional<T> OneShot<T>::wait_for(const std::chrono::duration<Rep, Period>& timeout,
-                                      std::chrono::nanoseconds spin) {
+std::optional<T> OneShot<T, P>::wait_for(const std::chrono::duration<Rep, Period>& timeout,
+                                         std::chrono::nanoseconds spin) {
   return wait_until(std::chrono::steady_clock::now() + timeout, spin);
 }
 
-template <class T>
+template <class T, class P>
 template <class Clock, class Duration>
-std::optional<T> OneShot<T>::wait_until(const std::chrono::time_point<Clock, Duration>& deadline,
-                                        std::chrono::nanoseconds spin) {
-  if (spin.count() > 0) {
-    // Spin on the steady clock, bounded by the deadline converted to it.
-    const auto steady_now = std::chrono::steady_clock::now();
-    const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - Clock::now());
-    spin_until(steady_now + std::min(spin, left));
-  }
-  std::unique_lock<std::mutex> lock(mutex_);
-  if (!ready_.load(std::memory_order_relaxed)) {
-    sleeping_ = true;
-    const bool ready =
-        cv_.wait_until(lock, deadline, [this] { return ready_.load(std::memory_order_relaxed); });
-    sleeping_ = false;
-    if (!ready) return std::nullopt;
-  }
-  return take_locked();
+std::optional<T> OneShot<T, P>::wait_until(const std::chrono::time_point<Clock, Duration>& deadline,
+                                           std::chrono::nanoseconds spin) {
+  const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - Clock::now());
+  const auto end = std::chrono::steady_clock::now() + left;
+  if (!await(spin, &end)) return std::nullopt;
+  return take();
 }
 
-template <class T>
-bool OneShot<T>::has_sleeping_waiter() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return sleeping_;
-}
-
-template <class T>
-bool OneShot<T>::spin_until(std::chrono::steady_clock::time_point end) const noexcept {
-  for (unsigned i = 1;; ++i) {
-    if (ready_.load(std::memory_order_acquire)) return true;
-    // Pause briefly, then yield while spinning: on a busy machine (2 cores, measured) a pure
-    // pause-spin keeps the core the JS thread needs to answer us and made round trips 5x slower;
-    // yielding gives it away when someone waits for it and returns at once when nobody does.
-    if (i < kPauseSpins) {
-      cpu_relax();
-    } else {
-      std::this_thread::yield();
+template <class T, class P>
+bool OneShot<T, P>::await(std::chrono::nanoseconds spin,
+                          const std::chrono::steady_clock::time_point* deadline) {
+  if (state_.load(std::memory_order_acquire) == kSet) return true;
+  WaitCounters& counters = wait_counters();
+  SpinBudget* budget = nullptr;
+  if (spin < std::chrono::nanoseconds(0)) {
+    budget = &waiter_budget();
+    spin = budget->next();
+  }
+  std::uint32_t expected = kEmpty;
+  if (spin > std::chrono::nanoseconds(0)) {
+    if (!state_.compare_exchange_strong(expected, kSpinning, std::memory_order_acq_rel)) {
+      return true;  // set meanwhile (kEmpty is the only other state here)
     }
-    // Reading the clock every 8 rounds keeps the overshoot well under a microsecond.
-    if (i % 8 == 0 && std::chrono::steady_clock::now() >= end) return false;
+    const auto start = std::chrono::steady_clock::now();
+    auto end = start + spin;
+    if (deadline != nullptr && *deadline < end) end = *deadline;
+    const bool hit = spin_until(end);
+    // A spin cut short by the deadline says nothing about the other side: not recorded.
+    if (budget != nullptr && (hit || end == start + spin)) {
+      budget->record(hit, std::chrono::steady_clock::now() - start);
+    }
+    if (hit) {
+      ++counters.spins_hit;
+      return true;
+    }
+    ++counters.spins_missed;
+    expected = kSpinning;
+  } else {
+    ++counters.blocked_at_once;
+  }
+  if (!state_.compare_exchange_strong(expected, kSleeping, std::memory_order_acq_rel)) return true;
+  for (;;) {
+    if (deadline != nullptr && std::chrono::steady_clock::now() >= *deadline) {
+      expected = kSleeping;
+      // Back to empty for a later wait, unless the value came just now.
+      return !state_.compare_exchange_strong(expected, kEmpty, std::memory_order_acq_rel);
+    }
+    ++counters.sleeps;
+    P::wait(state_, kSleeping, deadline);
+    if (state_.load(std::memory_order_acquire) == kSet) return true;
   }
 }
 
-template <class T>
-T OneShot<T>::take_locked() {
+template <class T, class P>
+bool OneShot<T, P>::spin_until(std::chrono::steady_clock::time_point end) const noexcept {
+  // Pause only, never sched_yield: a yield on a busy core can hand it to a CPU-bound process for
+  // a whole time slice (milliseconds) after the answer came. Past the budget the waiter blocks.
+  for (unsigned i = 1;; ++i) {
+    if (state_.load(std::memory_order_acquire) == kSet) return true;
+    cpu_relax();
+    // Reading the clock every 8 rounds keeps the overshoot well under a microsecond.
+    if (i % 8 == 0 && std::chrono::steady_clock::now() >= end) {
+      return state_.load(std::memory_order_acquire) == kSet;
+    }
+  }
+}
+
+template <class T, class P>
+T OneShot<T, P>::take() {
   if (taken_) misuse("napix: FATAL: OneShot value taken twice\n");
   taken_ = true;
-  T out(std::move(*value_));
-  value_.reset();
+  T* v = value();
+  T out(std::move(*v));
+  v->~T();
   return out;
 }
 
-template <class T>
-void OneShot<T>::misuse(const char* message) noexcept {
+template <class T, class P>
+void OneShot<T, P>::misuse(const char* message) noexcept {
   std::fputs(message, stderr);
   std::abort();
 }
