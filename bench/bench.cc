@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "napix/threadsafe_callback.h"
+#include "wait_counters.h"
 
 namespace {
 
@@ -319,12 +320,7 @@ void counting_waits(F&& f) {
 }
 
 Napi::Value RtWaitCounters(const Napi::CallbackInfo& info) {
-  Napi::Object o = Napi::Object::New(info.Env());
-  o.Set("spinsHit", double(g_rt_counters.spins_hit));
-  o.Set("spinsMissed", double(g_rt_counters.spins_missed));
-  o.Set("blockedAtOnce", double(g_rt_counters.blocked_at_once));
-  o.Set("sleeps", double(g_rt_counters.sleeps));
-  return o;
+  return wait_counters_to_js(info.Env(), g_rt_counters);
 }
 
 // napix ThreadSafeCallback::call_sync<double>(i).

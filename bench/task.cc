@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "napix/task.h"
+#include "wait_counters.h"
 
 namespace {
 
@@ -134,13 +135,7 @@ Napi::Value TaskOne(const Napi::CallbackInfo& info) {
 
 // taskLingerCounters() -> how napix's lingering runners waited so far (cumulative).
 Napi::Value TaskLingerCounters(const Napi::CallbackInfo& info) {
-  const napix::detail::WaitCounters c = napix::detail::TaskPool::of(info.Env())->linger_counters();
-  Napi::Object o = Napi::Object::New(info.Env());
-  o.Set("spinsHit", double(c.spins_hit));
-  o.Set("spinsMissed", double(c.spins_missed));
-  o.Set("blockedAtOnce", double(c.blocked_at_once));
-  o.Set("sleeps", double(c.sleeps));
-  return o;
+  return wait_counters_to_js(info.Env(), napix::detail::TaskPool::of(info.Env())->linger_counters());
 }
 
 }  // namespace

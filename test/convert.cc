@@ -216,23 +216,42 @@ using Chain = ::Chain;
 #define NAPIX_TEST_LIMITED_TYPES(X) \
   X(VectorInt) X(VectorOptionalInt) X(VectorValue) X(VectorMonostate) X(Bytes) X(MapInt) X(Nested)
 
-// roundtrip.<Name>(v): from_js<T>(v), then to_js of the result. Both modes end a failure in the
-// same JS throw: with exceptions off the Result's error is thrown with throw_js, which keeps a JS
-// exception already pending (a Proxy trap's) instead.
+// Ends a conversion the way roundtrip.<Name> and limited.<Name> report it: the value through
+// to_js, or the failure as a JS throw. With exceptions off the Result's error is thrown with
+// throw_js, which keeps a JS exception already pending (a Proxy trap's) instead.
 template <class T>
-Napi::Value roundtrip(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+Napi::Value give_back(Napi::Env env, napix::Fallible<T>&& value) {
 #if NAPIX_EXCEPTIONS
-  T value = napix::from_js<T>(info[0]);
   return napix::to_js(env, std::move(value));
 #else
-  napix::Result<T> value = napix::from_js<T>(info[0]);
   if (!value.ok()) {
     napix::throw_js(env, value.error());
     return Napi::Value();
   }
   return napix::to_js(env, std::move(*value));
 #endif
+}
+
+// A try_from_js result as {ok, value, pending} or {ok: false, name, message, code, pending}.
+template <class T>
+Napi::Object describe_result(Napi::Env env, napix::Result<T>&& result, bool pending) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("ok", result.ok());
+  out.Set("pending", pending);
+  if (result.ok()) {
+    out.Set("value", napix::to_js(env, std::move(*result)));
+  } else {
+    out.Set("name", result.error().name);
+    out.Set("message", result.error().message);
+    out.Set("code", result.error().code);
+  }
+  return out;
+}
+
+// roundtrip.<Name>(v): from_js<T>(v), then to_js of the result (see give_back).
+template <class T>
+Napi::Value roundtrip(const Napi::CallbackInfo& info) {
+  return give_back<T>(info.Env(), napix::from_js<T>(info[0]));
 }
 
 // tryFrom.<Name>(v): try_from_js<T>(v) as {ok, value} or {ok: false, name, message, code}, plus
@@ -245,17 +264,7 @@ Napi::Value try_from(const Napi::CallbackInfo& info) {
   if (pending) {
     env.GetAndClearPendingException();
   }
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("ok", result.ok());
-  out.Set("pending", pending);
-  if (result.ok()) {
-    out.Set("value", napix::to_js(env, std::move(*result)));
-  } else {
-    out.Set("name", result.error().name);
-    out.Set("message", result.error().message);
-    out.Set("code", result.error().code);
-  }
-  return out;
+  return describe_result(env, std::move(result), pending);
 }
 
 // {maxElements} as ConvertLimits; a missing field keeps the default.
@@ -271,19 +280,8 @@ napix::ConvertLimits limits_from(Napi::Value value) {
 // limited.<Name>(v, {maxElements}): roundtrip with from_js<T>(v, limits), this conversion only.
 template <class T>
 Napi::Value limited(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
   napix::ConvertLimits limits = limits_from(info[1]);
-#if NAPIX_EXCEPTIONS
-  T value = napix::from_js<T>(info[0], limits);
-  return napix::to_js(env, std::move(value));
-#else
-  napix::Result<T> value = napix::from_js<T>(info[0], limits);
-  if (!value.ok()) {
-    napix::throw_js(env, value.error());
-    return Napi::Value();
-  }
-  return napix::to_js(env, std::move(*value));
-#endif
+  return give_back<T>(info.Env(), napix::from_js<T>(info[0], limits));
 }
 
 // tryLimited.<Name>(v, {maxElements}): try_from_js<T>(v, limits), reported as tryFrom does.
@@ -291,17 +289,7 @@ template <class T>
 Napi::Value try_limited(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   napix::Result<T> result = napix::try_from_js<T>(info[0], limits_from(info[1]));
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("ok", result.ok());
-  out.Set("pending", env.IsExceptionPending());
-  if (result.ok()) {
-    out.Set("value", napix::to_js(env, std::move(*result)));
-  } else {
-    out.Set("name", result.error().name);
-    out.Set("message", result.error().message);
-    out.Set("code", result.error().code);
-  }
-  return out;
+  return describe_result(env, std::move(result), env.IsExceptionPending());
 }
 
 // setLimits({maxElements}) sets the global limits; getLimits() reads them.

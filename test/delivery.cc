@@ -24,7 +24,8 @@ using napix_test::state;
 
 // What one abort scenario saw. Shared with the threads; read by JS through abortReport().
 struct AbortRun {
-  std::atomic<long> ok{0}, closing{0}, started_after_abort{0}, js_calls{0};
+  napix_test::StatusCounts statuses;  // what the producers' sends returned
+  std::atomic<long> started_after_abort{0}, js_calls{0};
   std::atomic<bool> abort_returned{false};
   std::mutex mutex;
   std::condition_variable cv;
@@ -32,15 +33,13 @@ struct AbortRun {
 };
 std::shared_ptr<AbortRun> g_run;  // JS thread only (the threads hold their own copies)
 
-void count(AbortRun& run, Status s) { (s == Status::ok ? run.ok : run.closing)++; }
-
 Napi::Value report(Napi::Env env) {
   AbortRun& run = *g_run;
   Napi::Object out = Napi::Object::New(env);
   out.Set("ran", double(counters().ran.load()));
   out.Set("dropped", double(counters().dropped.load()));
-  out.Set("ok", double(run.ok.load()));
-  out.Set("closing", double(run.closing.load()));
+  out.Set("ok", double(run.statuses.ok.load()));
+  out.Set("closing", double(run.statuses.closing.load()));
   out.Set("startedAfterAbort", double(run.started_after_abort.load()));
   out.Set("abortReturned", run.abort_returned.load());
   out.Set("jsCalls", double(run.js_calls.load()));
@@ -59,7 +58,7 @@ Napi::Value abort_from_thread(const Napi::CallbackInfo& info) {
   auto run = g_run;
   state(env).spawn([channel, run, n, k] {
     for (int i = 1; i <= n; ++i) {
-      count(*run, channel.send([channel, run, i, k, t = napix_test::Tracker()](Napi::Env) mutable {
+      run->statuses.add(channel.send([channel, run, i, k, t = napix_test::Tracker()](Napi::Env) mutable {
         if (run->abort_returned) run->started_after_abort++;
         t.ran();
         if (i != k) return;
@@ -91,7 +90,7 @@ Napi::Value abort_in_first_of_batch(const Napi::CallbackInfo& info) {
   g_run = std::make_shared<AbortRun>();
   Channel channel(env);
   for (int i = 0; i < n; ++i) {
-    count(*g_run, channel.send([channel, i, t = napix_test::Tracker()](Napi::Env) mutable {
+    g_run->statuses.add(channel.send([channel, i, t = napix_test::Tracker()](Napi::Env) mutable {
       t.ran();
       if (i == 0) channel.abort();
     }));
@@ -118,7 +117,7 @@ Napi::Value flood_and_abort_from_js(const Napi::CallbackInfo& info) {
       st.spawn([cb, run] {
         for (;;) {
           Status s = cb.call(napix_test::Counted());
-          count(*run, s);
+          run->statuses.add(s);
           if (s != Status::ok) return;
         }
       });
