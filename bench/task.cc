@@ -135,7 +135,7 @@ Napi::Value TaskOne(const Napi::CallbackInfo& info) {
 
 // taskLingerCounters() -> how napix's lingering runners waited so far (cumulative).
 Napi::Value TaskLingerCounters(const Napi::CallbackInfo& info) {
-  return wait_counters_to_js(info.Env(), napix::detail::TaskPool::of(info.Env())->linger_counters());
+  return wait_counters_to_js(info.Env(), napix::detail::env_entry(info.Env()).task_pool()->linger_counters());
 }
 
 }  // namespace

@@ -8,5 +8,6 @@
 #include "napix/convert.h"
 #include "napix/channel.h"
 #include "napix/threadsafe_callback.h"
+#include "napix/typed_threadsafe_callback.h"
 #include "napix/promise.h"
 #include "napix/task.h"

@@ -218,7 +218,7 @@ Napi::Value counts(const Napi::CallbackInfo& info) {
   o.Set("executed", double(tc().executed.load()));
   o.Set("started", double(tc().started.load()));
   o.Set("observed", double(tc().observed.load()));
-  auto pool = napix::detail::TaskPool::of(info.Env());
+  auto pool = napix::detail::env_entry(info.Env()).task_pool();
   o.Set("runnersStarted", double(pool->runners_started()));
   const napix::detail::WaitCounters linger = pool->linger_counters();
   o.Set("lingerSpinsHit", double(linger.spins_hit));

@@ -8,14 +8,29 @@
 #include <type_traits>
 #include <utility>
 
+#include <cstddef>
+#include <string>
+
 #include "config.h"
 #include "error.h"
 #include "detail/dispatcher.h"
+#include "detail/env.h"
 #include "detail/outcome.h"
-#include "detail/unique_function.h"
+#include "detail/traits.h"
 #include "detail/waiter.h"
 
 namespace napix {
+
+/// Options of a Channel (and of a ThreadSafeCallback: `CallbackOptions` is the same type).
+struct ChannelOptions {
+  /// The async resource name async_hooks and diagnostics see.
+  std::string name = "napix";
+  /// Most calls queued and not yet finished (0 = unbounded). `send`/`call` block while it is full,
+  /// `try_send`/`try_call` return `Status::queue_full`.
+  std::size_t max_queue = 0;
+  /// Whether the queue keeps the event loop alive (`ref()`); false starts it `unref()`ed.
+  bool keep_alive = true;
+};
 
 /// A queue of closures drained on the JavaScript thread of the environment that made it.
 ///
@@ -38,11 +53,11 @@ class Channel {
 
   /// Thread: any (copies, moves and destruction). The last copy destroyed lets the event loop exit
   /// once the queue is drained.
-  Channel(const Channel& other) noexcept;
+  Channel(const Channel& other) noexcept = default;
   Channel(Channel&& other) noexcept = default;
-  Channel& operator=(const Channel& other) noexcept;
-  Channel& operator=(Channel&& other) noexcept;
-  ~Channel();
+  Channel& operator=(const Channel& other) noexcept = default;
+  Channel& operator=(Channel&& other) noexcept = default;
+  ~Channel() = default;
 
   /// Queues `f(Napi::Env)` to run on the JS thread; blocks while a bounded queue is full.
   /// Returns `ok`, or `closing` (nothing queued; `f` is destroyed). Thread: any. On the JS thread
@@ -70,8 +85,9 @@ class Channel {
   /// `Deferred::settle_with` (a throw rejects). Needs <napix/promise.h>. Returns as `send`; when
   /// the closure never runs, `d` is destroyed and its promise rejects with
   /// ERR_NAPIX_DEFERRED_DROPPED while JS can still run. Thread: any.
+  /// (`d`'s type is spelled through F only so that this header needs no complete Deferred.)
   template <class F>
-  Status settle_with(Deferred d, F&& f) const;
+  Status settle_with(detail::dependent_t<Deferred, F> d, F&& f) const;
 
   /// Whether this queue keeps the event loop alive. Thread: JS thread only.
   void ref() const;
@@ -93,10 +109,8 @@ class Channel {
   friend class TypedThreadSafeCallback;
   using Job = detail::ChannelJob;
   using Core = detail::Dispatcher<Job>;
-  // A typed callback's queue (TypedThreadSafeCallback::channel()).
-  explicit Channel(std::shared_ptr<detail::ChannelCore> core) noexcept : core_(std::move(core)) {
-    if (core_) core_->add_handle();
-  }
+  // A typed callback's queue (TypedThreadSafeCallback::channel()), or none (a closed handle).
+  explicit Channel(std::shared_ptr<detail::ChannelCore> core) noexcept : core_(std::move(core)) {}
 
   // A ThreadSafeCallback is a Channel that also holds a function and its receiver.
   Channel(Napi::Env env, napi_value self, napi_value fn, const ChannelOptions& options);
@@ -107,52 +121,8 @@ class Channel {
   Status push_job(J&& job, bool block) const;
   bool on_js_thread() const { return core_ && core_->on_js_thread(); }
 
-  std::shared_ptr<detail::ChannelCore> core_;
+  detail::CoreHandle<> core_;
 };
-
-namespace detail {
-
-/// Completes a std::promise exactly once; if never completed (the closure holding it was destroyed
-/// unrun), fails it with ClosingError. Move-only.
-template <class R>
-class PromiseSlot {
- public:
-  PromiseSlot() = default;
-  PromiseSlot(PromiseSlot&& other) noexcept
-      : promise_(std::move(other.promise_)), armed_(std::exchange(other.armed_, false)) {}
-  PromiseSlot& operator=(PromiseSlot&&) = delete;
-  ~PromiseSlot() {
-    if (armed_) Outcome<R>::unrun().fulfil(promise_);
-  }
-  std::future<Fallible<R>> get_future() { return promise_.get_future(); }
-  void complete(Outcome<R>&& outcome) {
-    armed_ = false;
-    std::move(outcome).fulfil(promise_);
-  }
-
- private:
-  std::promise<Fallible<R>> promise_;
-  bool armed_ = true;
-};
-
-/// Points at a OneShot on a blocked caller's stack; completes it exactly once, with "closing"
-/// when destroyed unrun. Move-only; 8 bytes.
-template <class R>
-class WaiterSlot {
- public:
-  explicit WaiterSlot(OneShot<Outcome<R>>* waiter) noexcept : waiter_(waiter) {}
-  WaiterSlot(WaiterSlot&& other) noexcept : waiter_(std::exchange(other.waiter_, nullptr)) {}
-  WaiterSlot& operator=(WaiterSlot&&) = delete;
-  ~WaiterSlot() {
-    if (waiter_ != nullptr) waiter_->set(Outcome<R>::unrun());
-  }
-  void complete(Outcome<R>&& outcome) { std::exchange(waiter_, nullptr)->set(std::move(outcome)); }
-
- private:
-  OneShot<Outcome<R>>* waiter_;
-};
-
-}  // namespace detail
 
 // ---------------------------------------------------------------------------------------------
 // Definitions
@@ -162,53 +132,21 @@ inline Channel::Channel(Napi::Env env, ChannelOptions options)
 
 inline Channel::Channel(Napi::Env env, napi_value self, napi_value fn,
                         const ChannelOptions& options)
-    : core_(Core::create(env, self, fn, options)) {
-  core_->add_handle();
+    : core_(Core::create(env, detail::env_entry(env).trampoline(), self, fn, options.name,
+                         options.max_queue, options.keep_alive)) {
 #if NAPIX_EXCEPTIONS
   if (env.IsExceptionPending()) throw env.GetAndClearPendingException();
 #endif
 }
 
-inline Channel::Channel(const Channel& other) noexcept : core_(other.core_) {
-  if (core_) core_->add_handle();
-}
-
-inline Channel& Channel::operator=(const Channel& other) noexcept {
-  if (this != &other) *this = Channel(other);
-  return *this;
-}
-
-inline Channel& Channel::operator=(Channel&& other) noexcept {
-  if (this != &other) {
-    if (core_) core_->drop_handle();
-    core_ = std::move(other.core_);
-  }
-  return *this;
-}
-
-inline Channel::~Channel() {
-  if (core_) core_->drop_handle();
-}
-
 template <class F>
 Status Channel::push(F&& f, bool block) const {
-  static_assert(std::is_invocable_v<std::decay_t<F>&, Napi::Env>,
-                "napix::Channel::send: the closure must be callable as f(Napi::Env)");
-  return push_job(
-      [fn = std::forward<F>(f)](const detail::RunContext& cx) mutable {
-        cx.check_js = true;  // user code: see Dispatcher::run_batch
-        fn(Napi::Env(cx.env));
-      },
-      block);
+  return detail::send_to(core_.get(), std::forward<F>(f), block);
 }
 
 template <class J>
 Status Channel::push_job(J&& job, bool block) const {
-  if (!core_) return Status::closing;
-  Job item(std::forward<J>(job));
-  Status s = core_->push_job(item, block);  // the dispatcher turns a JS-thread block into a try
-  detail::destroy_refused(item, s);  // a future inside learns queue_full from closing
-  return s;
+  return detail::push_job_to(core_.get(), std::forward<J>(job), block);
 }
 
 template <class F>
@@ -260,5 +198,12 @@ inline void Channel::abort() const {
 }
 
 inline bool Channel::closed() const { return !core_ || core_->closed(); }
+
+template <class F>
+Status Channel::settle_with(detail::dependent_t<Deferred, F> d, F&& f) const {
+  return send([d = std::move(d), fn = std::forward<F>(f)](Napi::Env) mutable {
+    d.settle_with(fn);
+  });
+}
 
 }  // namespace napix

@@ -35,14 +35,9 @@ struct Converter {
                 "napix::Converter<T> with static to_js/from_js — see doc/convert.md");
 };
 
-/// What `from_js<T>` returns: T with C++ exceptions on, `Result<T>` with them off.
-#if NAPIX_EXCEPTIONS
+/// The old name of `Fallible<T>` (error.h), kept for code written against napix 0.1.
 template <class T>
-using FromJsResult = T;
-#else
-template <class T>
-using FromJsResult = Result<T>;
-#endif
+using FromJsResult [[deprecated("use napix::Fallible<T>")]] = Fallible<T>;
 
 /// `value` as a JS value. A failing Node-API call throws its `Napi::Error` (exceptions off: the
 /// JS exception is left pending and an empty `Napi::Value` is returned).
@@ -101,10 +96,10 @@ inline void set_convert_limits(const ConvertLimits& limits) noexcept {
 /// `value` (a getter, a Proxy trap) propagates as is. Exceptions off: returns `Result<T>` and
 /// leaves only such a JS exception pending. `T = void` accepts anything. Thread: JS thread only.
 template <class T>
-FromJsResult<T> from_js(Napi::Value value);
+Fallible<T> from_js(Napi::Value value);
 /// `from_js` with these limits instead of `convert_limits()`. Thread: JS thread only.
 template <class T>
-FromJsResult<T> from_js(Napi::Value value, const ConvertLimits& limits);
+Fallible<T> from_js(Napi::Value value, const ConvertLimits& limits);
 
 /// `from_js` that never throws and never leaves a JS exception pending, in both modes: any failure,
 /// including a JS exception (copied as name, message and code), is the `Result`'s error.
@@ -582,10 +577,7 @@ inline std::nullopt_t ConvertContext::fail_status(napi_status status) {
 }
 
 inline Error ConvertContext::take_error(bool keep_pending) {
-  bool pending = false;
-  napi_value thrown = nullptr;
-  if (napi_is_exception_pending(env_, &pending) == napi_ok && pending &&
-      napi_get_and_clear_last_exception(env_, &thrown) == napi_ok) {
+  if (napi_value thrown = detail::take_pending_exception(env_)) {
     Error copy = detail::exception_to_error(env_, thrown);
     if (keep_pending) napi_throw(env_, thrown);
     return copy;
@@ -631,15 +623,15 @@ Napi::Value to_js(Napi::Env env, T&& value) {
 }
 
 template <class T>
-FromJsResult<T> from_js(Napi::Value value) {
+Fallible<T> from_js(Napi::Value value) {
   return from_js<T>(value, convert_limits());
 }
 
 template <class T>
-FromJsResult<T> from_js(Napi::Value value, const ConvertLimits& limits) {
+Fallible<T> from_js(Napi::Value value, const ConvertLimits& limits) {
   if constexpr (std::is_void_v<T>) {
     (void)value, (void)limits;
-    return FromJsResult<void>();
+    return Fallible<void>();
   } else {
     if (value.Env() == nullptr) {
       detail::misuse("napix::from_js: a default-constructed Napi::Value has no environment");

@@ -105,7 +105,7 @@ class QueueFullError : public std::runtime_error {
  public:
   QueueFullError() : std::runtime_error("napix: the queue is full (max_queue reached)") {}
   /// Thread: any. Also the JS `code` when the error reaches JS.
-  const char* code() const noexcept { return "ERR_NAPIX_QUEUE_FULL"; }
+  const char* code() const noexcept;
 };
 
 /// Holds a T or an `Error`. Returned where the exceptions-off build cannot throw, and accepted from
@@ -187,6 +187,26 @@ template <class T> struct is_result<Result<T>> : std::true_type {};
 template <class T>
 inline constexpr bool is_result_v = detail::is_result<std::decay_t<T>>::value;
 
+/// "T or an error" in this build: `R` with C++ exceptions on (the error is thrown), `Result<R>`
+/// with them off. What every napix function the docs say "throws" returns: `from_js<T>`,
+/// `send_sync`, `call_sync<R>`; `send_async`/`call_async<R>` return a `std::future<Fallible<R>>`.
+template <class R>
+using Fallible = std::conditional_t<NAPIX_EXCEPTIONS != 0, R, Result<R>>;
+
+/// The `code` of the `Error` an exceptions-off build reports for a closing target (`ClosingError`
+/// with exceptions on).
+inline constexpr const char* kClosingCode = "ERR_NAPIX_CLOSING";
+/// The `code` of the `Error` reported for a call refused by a full bounded queue
+/// (`QueueFullError::code()` with exceptions on).
+inline constexpr const char* kQueueFullCode = "ERR_NAPIX_QUEUE_FULL";
+/// The `code` of the `Error` an exceptions-off build reports for a blocking call made on the JS
+/// thread (it would deadlock; `std::logic_error` with exceptions on).
+inline constexpr const char* kWouldDeadlockCode = "ERR_NAPIX_WOULD_DEADLOCK";
+/// The name, message and code of the Error a cancelled task's promise rejects with (Node's own).
+inline constexpr const char* kAbortErrorName = "AbortError";
+inline constexpr const char* kAbortErrorMessage = "The operation was aborted";
+inline constexpr const char* kAbortErrorCode = "ABORT_ERR";
+
 /// The JS error object for `error`: a `TypeError`/`RangeError`/`Error` by `name` (any other name is
 /// an `Error` whose `name` property is set), with `code` set when not empty. Thread: JS thread only.
 Napi::Error to_js_error(Napi::Env env, const Error& error);
@@ -198,6 +218,8 @@ void throw_js(Napi::Env env, const Error& error);
 
 // ---------------------------------------------------------------------------------------------
 // Definitions
+
+inline const char* QueueFullError::code() const noexcept { return kQueueFullCode; }
 
 template <class T>
 void Result<T>::check() const {
@@ -221,22 +243,35 @@ inline Error&& Result<void>::error() && {
 
 namespace detail {
 
+/// The pending JS exception, cleared; null when none is pending. The one way napix takes or
+/// drops a pending exception. Thread: JS thread only.
+inline napi_value take_pending_exception(napi_env env) noexcept {
+  bool pending = false;
+  napi_value thrown = nullptr;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+    napi_get_and_clear_last_exception(env, &thrown);
+  }
+  return thrown;
+}
+
+/// Drops the pending JS exception, if any (a C++ exception already carries the error, or the
+/// failure is reported another way). Thread: JS thread only.
+inline void clear_pending_js_error(napi_env env) noexcept { take_pending_exception(env); }
+
 // Reads a property as a UTF-8 string without ever leaving a JS exception pending (a throwing
 // getter or a Proxy trap yields `fallback`). Thread: JS thread only.
 inline std::string property_string(napi_env env, napi_value object, const char* key,
                                    const std::string& fallback, bool must_be_string = false) {
   napi_value value;
   if (napi_get_named_property(env, object, key, &value) != napi_ok) {
-    napi_value ignored;
-    napi_get_and_clear_last_exception(env, &ignored);
+    clear_pending_js_error(env);
     return fallback;
   }
   napi_valuetype type;
   if (napi_typeof(env, value, &type) != napi_ok || type == napi_undefined) return fallback;
   if (must_be_string && type != napi_string) return fallback;
   if (type != napi_string && napi_coerce_to_string(env, value, &value) != napi_ok) {
-    napi_value ignored;
-    napi_get_and_clear_last_exception(env, &ignored);
+    clear_pending_js_error(env);
     return fallback;
   }
   size_t length = 0;
@@ -249,8 +284,7 @@ inline std::string property_string(napi_env env, napi_value object, const char* 
 inline std::string coerce_string(napi_env env, napi_value value, const std::string& fallback) {
   napi_value str;
   if (napi_coerce_to_string(env, value, &str) != napi_ok) {
-    napi_value ignored;
-    napi_get_and_clear_last_exception(env, &ignored);
+    clear_pending_js_error(env);
     return fallback;
   }
   size_t length = 0;

@@ -1,6 +1,6 @@
 // napix/promise.h — promise() -> (Deferred, Napi::Promise), a Deferred that can be moved to and
-// destroyed on any thread and never leaks an unsettled promise, Channel::settle_with, and
-// to_future: a native thread waiting on a JS promise (Neon's JsPromise RFC).
+// destroyed on any thread and never leaks an unsettled promise, and to_future: a native thread
+// waiting on a JS promise (Neon's JsPromise RFC). Channel::settle_with is in channel.h.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +13,7 @@
 
 #include "channel.h"
 #include "convert.h"
-#include "detail/env_registry.h"
+#include "detail/env.h"
 #include "detail/outcome.h"
 #include "detail/thenable.h"
 
@@ -208,31 +208,12 @@ void Deferred::settle_with(F&& f) {
       value = napix::to_js(e, f(e));
     }
   }
-  NAPIX_CATCH(const Napi::Error& err) {
-#if NAPIX_EXCEPTIONS
-    detail::clear_pending_js_error(env);
-    ok = false;
-    value = err.Value();
-#endif
-  }
-  NAPIX_CATCH(const std::exception& err) {
-#if NAPIX_EXCEPTIONS
-    detail::clear_pending_js_error(env);
-    ok = false;
-    value = to_js_error(e, Error(err.what())).Value();
-#endif
-  }
   NAPIX_CATCH(...) {
-#if NAPIX_EXCEPTIONS
-    detail::clear_pending_js_error(env);
     ok = false;
-    value = to_js_error(e, Error("unknown C++ exception")).Value();
-#endif
+    value = detail::caught_js_error(env);
   }
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (pending) {  // f (or a conversion) left a JS exception: that is the rejection
-    napi_get_and_clear_last_exception(env, &value);
+  if (napi_value thrown = detail::take_pending_exception(env)) {
+    value = thrown;  // f (or a conversion) left a JS exception: that is the rejection
     ok = false;
   }
   if (value == nullptr) napi_get_undefined(env, &value);
@@ -255,11 +236,9 @@ inline void Deferred::drop() noexcept {
   // Another thread: reject on the JS thread through napix's internal Channel.
   std::shared_ptr<detail::EnvEntry> entry = detail::find_env(env_id_);
   if (!entry) return;  // the environment is gone
-  std::optional<Channel> channel = entry->channel();
-  if (!channel) return;
-  channel->send([d](Napi::Env env) {
+  detail::send_to(entry->channel().get(), [d](Napi::Env env) {
     napi_reject_deferred(env, d, detail::dropped_error(env));
-  });
+  }, true);
 }
 
 template <class R>
@@ -272,13 +251,6 @@ std::future<Fallible<R>> to_future(Napi::Value thenable) {
                          slot.complete(detail::settled_outcome<R>(env, ok, v));
                        });
   return future;
-}
-
-template <class F>
-Status Channel::settle_with(Deferred d, F&& f) const {
-  return send([d = std::move(d), fn = std::forward<F>(f)](Napi::Env) mutable {
-    d.settle_with(fn);
-  });
 }
 
 }  // namespace napix

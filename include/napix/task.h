@@ -2,21 +2,17 @@
 // (Neon's cx.task()), with promises, cancellation (TaskHandle, AbortSignal) and progress.
 #pragma once
 
-#include <atomic>
 #include <memory>
-#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
-#include <variant>
 
-#include "channel.h"
 #include "convert.h"
 #include "error.h"
 #include "promise.h"
+#include "detail/env.h"
 #include "detail/js_value.h"
-#include "detail/task_pool.h"
-#include "detail/unique_function.h"
+#include "detail/task_core.h"
 
 namespace napix {
 
@@ -25,155 +21,15 @@ class TaskHandle;
 template <class E>
 class TaskBuilder;
 
-/// The name, message and code of the Error a cancelled task's promise rejects with (Node's own).
-inline constexpr const char* kAbortErrorName = "AbortError";
-inline constexpr const char* kAbortErrorMessage = "The operation was aborted";
-inline constexpr const char* kAbortErrorCode = "ABORT_ERR";
-
 namespace detail {
 
-/// One task: its state across threads, its Channel back to the JS thread, and (JS thread only)
-/// its promise and JS references.
-class TaskCore : public PoolJob, public std::enable_shared_from_this<TaskCore> {
+/// A task that settles a promise (`promise`, `cancellable_promise`).
+class PromiseTask final : public TaskCore {
  public:
-  enum : int { kQueued, kRunning, kFinished, kSkipped };
-
-  explicit TaskCore(napi_env e) : env(e) {}
-  // Unreleased napi_refs (teardown) are freed by the environment. The async context is freed
-  // here when this runs on the JS thread — napix releases every TaskCore there while the
-  // environment lives (see TaskPool's orphans); otherwise the environment is gone with it.
-  ~TaskCore() override {
-    if (async_context != nullptr && pool && pool->on_js_thread()) napi_async_destroy(env, async_context);
-  }
-
-  void run() override;
-  bool ordered() const noexcept override { return has_progress; }
-  void complete_js(napi_env env) override;
-
-  bool cancelled() const noexcept {
-    if (cancel_requested.load(std::memory_order_acquire)) return true;
-    if (!pool) return false;
-    if (pool->closing()) return true;
-    pool->probe();  // rate-limited: learn of a Worker's teardown while this task runs
-    return false;
-  }
-  /// Marks the task settled and lets go of its JS references. Thread: JS thread only.
-  void finish_js();
-  /// Cancels: a queued task never runs, a running one sees cancelled(); the promise (if any)
-  /// rejects with `reason` (null: an AbortError). No effect once settled. Thread: JS thread only.
-  void cancel_js(napi_value reason);
-  /// Runs `f()` on the JS thread in the async context of the task's creator. Thread: JS thread.
-  template <class F>
-  void in_context(napi_env e, F&& f) {
-    pool->in_context(e, async_context, std::forward<F>(f));
-  }
-
-  // Shared across threads (set before the task is queued, then read-only, except the atomics).
-  std::atomic<int> state{kQueued};
-  std::atomic<bool> cancel_requested{false};
-  std::shared_ptr<TaskPool> pool;
-  UniqueFunction<void(TaskContext&)> body;  // pool thread; sets `completion`
-  // Made on the pool thread, run on the JS thread. Room for the result of most tasks inline.
-  UniqueFunction<void(napi_env), 72> completion;
-  bool has_progress = false;
-
-  // JS thread only.
-  const napi_env env;
-  napi_async_context async_context = nullptr;  // the creator's: AsyncLocalStorage, async_hooks
-  bool settled = false;
-  bool has_promise = false;
+  PromiseTask(napi_env e, Deferred d) : TaskCore(e), deferred(std::move(d)) { has_promise = true; }
+  void reject_js(napi_value reason) override { deferred.reject(Napi::Value(env, reason)); }
   Deferred deferred;
-  napi_ref progress_fn = nullptr;
-  napi_ref signal = nullptr;
-  napi_ref listener = nullptr;
 };
-
-// Latin-1 when it can be (most names are ASCII): cheaper than UTF-8 decoding, once per task.
-inline napi_status make_name(napi_env env, const std::string& name, napi_value* out) {
-  for (unsigned char ch : name) {
-    if (ch >= 0x80) return napi_create_string_utf8(env, name.data(), name.size(), out);
-  }
-  return napi_create_string_latin1(env, name.data(), name.size(), out);
-}
-
-inline Napi::Value abort_error(napi_env env) {
-  return to_js_error(Napi::Env(env), Error(kAbortErrorName, kAbortErrorMessage, kAbortErrorCode))
-      .Value();
-}
-
-/// How `execute` ended: its value (monostate for void) or the error it threw.
-template <class O>
-struct ExecResult {
-  using Stored = std::conditional_t<std::is_void_v<O>, std::monostate, O>;
-  std::optional<Stored> value;
-  std::unique_ptr<Error> error;  // boxed: keeps the usual (successful) result small
-};
-
-template <class E>
-constexpr bool takes_context_v = std::is_invocable_v<E&, TaskContext&>;
-
-template <class E, bool = takes_context_v<E>>
-struct ExecOutput {
-  using type = std::invoke_result_t<E&, TaskContext&>;
-};
-template <class E>
-struct ExecOutput<E, false> {
-  static_assert(std::is_invocable_v<E&>,
-                "napix::task: execute must be callable as O() or O(napix::TaskContext&)");
-  using type = std::invoke_result_t<E&>;
-};
-
-template <class O>
-struct ResultValue {
-  using type = O;
-};
-template <class T>
-struct ResultValue<Result<T>> {
-  using type = T;
-};
-
-/// Values whose `to_js` runs no user code (no JS call, no user Converter): a task that just
-/// resolves with one needs no async context of its own (see TaskBuilder::launch).
-template <class V>
-inline constexpr bool plain_value_v =
-    std::is_void_v<V> || std::is_arithmetic_v<V> || std::is_same_v<V, std::string>;
-
-template <class O, class E>
-ExecResult<O> run_execute(E& execute, TaskContext& ctx) {
-  ExecResult<O> r;
-  auto call = [&]() -> O {
-    if constexpr (takes_context_v<E>) {
-      return execute(ctx);
-    } else {
-      (void)ctx;
-      return execute();
-    }
-  };
-  NAPIX_TRY {
-    if constexpr (std::is_void_v<O>) {
-      call();
-      r.value.emplace();
-    } else {
-      r.value.emplace(call());
-    }
-  }
-  NAPIX_CATCH(const JsError& e) {
-#if NAPIX_EXCEPTIONS
-    r.error = std::make_unique<Error>(e.to_error());
-#endif
-  }
-  NAPIX_CATCH(const std::exception& e) {
-#if NAPIX_EXCEPTIONS
-    r.error = std::make_unique<Error>(e.what());
-#endif
-  }
-  NAPIX_CATCH(...) {
-#if NAPIX_EXCEPTIONS
-    r.error = std::make_unique<Error>("napix: unknown C++ exception in a task's execute");
-#endif
-  }
-  return r;
-}
 
 }  // namespace detail
 
@@ -192,7 +48,6 @@ class TaskContext {
   void progress(T value);
 
  private:
-  friend class detail::TaskCore;
   template <class E>
   friend class TaskBuilder;
   explicit TaskContext(detail::TaskCore* core) noexcept : core_(core) {}
@@ -313,9 +168,9 @@ class TaskBuilder {
   // `plain`: `complete` is the identity on a plain_value_v, so no user code runs on the JS thread.
   template <class C>
   std::pair<std::shared_ptr<detail::TaskCore>, Napi::Promise> launch_promise(C complete, bool plain = false);
-  // Starts the task; `finish(env, Exec&&, TaskCore&)` runs on the JS thread when it completes.
-  template <class Finish>
-  void launch(const std::shared_ptr<detail::TaskCore>& core, Finish finish, napi_value resource = nullptr,
+  // Starts the task; `finish(env, Exec&&, Core&)` runs on the JS thread when it completes.
+  template <class Core, class Finish>
+  void launch(const std::shared_ptr<Core>& core, Finish finish, napi_value resource = nullptr,
               bool plain = false);
   // Checks the options and adds the abort listener; false: the task is settled, never to start.
   bool prepare_start(const std::shared_ptr<detail::TaskCore>& core);
@@ -343,68 +198,6 @@ TaskBuilder<std::decay_t<E>> task(Napi::Env env, E&& execute) {
 // ---------------------------------------------------------------------------------------------
 // Definitions
 
-namespace detail {
-
-inline void TaskCore::run() {
-  int expected = kQueued;
-  if (!state.compare_exchange_strong(expected, kRunning, std::memory_order_acq_rel) ||
-      cancel_requested.load(std::memory_order_acquire) || pool->closing()) {
-    // Skipped. `body` holds the user's `complete`, which may hold JS references: complete_js
-    // destroys it on the JS thread.
-    state.store(kSkipped, std::memory_order_release);
-    return;
-  }
-  TaskContext ctx(this);
-  body(ctx);
-  state.store(kFinished, std::memory_order_release);
-}
-
-inline void TaskCore::complete_js(napi_env e) {
-  pool->done_js();
-  UniqueFunction<void(napi_env), 72> c = std::move(completion);
-  body = nullptr;
-  if (!settled && c) in_context(e, [&] { c(e); });
-  c = nullptr;
-  if (async_context != nullptr) napi_async_destroy(e, async_context);
-  async_context = nullptr;
-}
-
-inline void TaskCore::finish_js() {
-  settled = true;
-  if (signal != nullptr && listener != nullptr) {
-    napi_value s = nullptr, l = nullptr, remove = nullptr, type = nullptr, ignored = nullptr;
-    napi_get_reference_value(env, signal, &s);
-    napi_get_reference_value(env, listener, &l);
-    if (s != nullptr && l != nullptr &&
-        napi_get_named_property(env, s, "removeEventListener", &remove) == napi_ok &&
-        napi_create_string_utf8(env, "abort", NAPI_AUTO_LENGTH, &type) == napi_ok) {
-      napi_value argv[2] = {type, l};
-      napi_call_function(env, s, remove, 2, argv, &ignored);
-    }
-    bool pending = false;
-    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
-      napi_get_and_clear_last_exception(env, &ignored);
-    }
-  }
-  for (napi_ref* ref : {&progress_fn, &signal, &listener}) {
-    if (*ref != nullptr) napi_delete_reference(env, *ref);
-    *ref = nullptr;
-  }
-}
-
-inline void TaskCore::cancel_js(napi_value reason) {
-  if (settled) return;
-  cancel_requested.store(true, std::memory_order_release);
-  int expected = kQueued;
-  state.compare_exchange_strong(expected, kSkipped, std::memory_order_acq_rel);
-  finish_js();
-  if (has_promise) {
-    deferred.reject(reason != nullptr ? Napi::Value(env, reason) : abort_error(env));
-  }
-}
-
-}  // namespace detail
-
 template <class T>
 void TaskContext::progress(T value) {
   if (!core_->has_progress) return;
@@ -420,57 +213,11 @@ void TaskContext::progress(T value) {
   });
 }
 
-namespace detail {
-
-// The pending JS exception, cleared; null when there is none. Thread: JS thread only.
-inline napi_value take_exception(napi_env env) {
-  bool pending = false;
-  napi_value thrown = nullptr;
-  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
-    napi_get_and_clear_last_exception(env, &thrown);
-  }
-  return thrown;
-}
-
-// `signal.aborted` of a real AbortSignal of this realm; nullopt for anything else (a look-alike
-// may never call its listeners). The getter's brand check refuses Object.create(prototype).
-inline std::optional<bool> abort_signal_state(napi_env env, napi_value signal) {
-  napi_value global = nullptr, ctor = nullptr, aborted = nullptr;
-  napi_valuetype type = napi_undefined;
-  bool is = false;
-  std::optional<bool> state;
-  if (napi_typeof(env, signal, &type) == napi_ok && type == napi_object &&
-      napi_get_global(env, &global) == napi_ok &&
-      napi_get_named_property(env, global, "AbortSignal", &ctor) == napi_ok &&
-      napi_typeof(env, ctor, &type) == napi_ok && type == napi_function &&
-      napi_instanceof(env, signal, ctor, &is) == napi_ok && is &&
-      napi_get_named_property(env, signal, "aborted", &aborted) == napi_ok &&
-      napi_get_value_bool(env, aborted, &is) == napi_ok) {
-    state = is;
-  }
-  take_exception(env);  // a throwing getter or Symbol.hasInstance: not a signal
-  return state;
-}
-
-// `signal.reason`, or null (an AbortError) when it is undefined or its getter throws.
-inline napi_value abort_reason(napi_env env, napi_value signal) {
-  napi_value reason = nullptr;
-  napi_valuetype type = napi_undefined;
-  if (signal == nullptr || napi_get_named_property(env, signal, "reason", &reason) != napi_ok ||
-      napi_typeof(env, reason, &type) != napi_ok || type == napi_undefined) {
-    take_exception(env);
-    return nullptr;
-  }
-  return reason;
-}
-
-}  // namespace detail
-
 template <class E>
 bool TaskBuilder<E>::fail_start(const std::shared_ptr<detail::TaskCore>& core, napi_value error) {
   core->finish_js();
   if (core->has_promise) {
-    core->deferred.reject(Napi::Value(env_, error));
+    core->reject_js(error);
     return false;
   }
 #if NAPIX_EXCEPTIONS
@@ -492,72 +239,30 @@ bool TaskBuilder<E>::prepare_start(const std::shared_ptr<detail::TaskCore>& core
     }
   }
   if (signal_.IsEmpty() || signal_.IsUndefined() || signal_.IsNull()) return true;
-  napi_value s = signal_;
-  std::optional<bool> aborted = detail::abort_signal_state(env, s);
-  if (!aborted) {
-    return fail_start(
-        core, "napix::task: .signal(): expected AbortSignal, got " + detail::describe_type(env, s));
+  napi_value error = nullptr;
+  std::string message;
+  switch (detail::link_abort_signal(env, core, signal_, &error, &message)) {
+    case detail::SignalLink::linked: return true;
+    case detail::SignalLink::cancelled: return false;
+    case detail::SignalLink::failed: break;
   }
-  if (*aborted) {  // rejects at once, never queued
-    core->cancel_js(detail::abort_reason(env, s));
-    return false;
-  }
-  std::weak_ptr<detail::TaskCore> weak = core;
-  Napi::Function listener = Napi::Function::New(
-      env_,
-      [weak](const Napi::CallbackInfo& info) -> Napi::Value {
-        std::shared_ptr<detail::TaskCore> c = weak.lock();
-        if (!c || c->settled || c->signal == nullptr) return info.Env().Undefined();
-        napi_env e = info.Env();
-        napi_value sig = nullptr;
-        napi_get_reference_value(e, c->signal, &sig);
-        c->cancel_js(detail::abort_reason(e, sig));
-        return info.Env().Undefined();
-      },
-      "napixTaskAbort");
-  // The references first: a signal may call the listener before addEventListener returns.
-  napi_create_reference(env, s, 1, &core->signal);
-  napi_create_reference(env, listener, 1, &core->listener);
-  napi_value add = nullptr, type = nullptr, options = nullptr, yes = nullptr, ignored = nullptr;
-  napi_status status = napi_get_named_property(env, s, "addEventListener", &add);
-  if (status == napi_ok) status = napi_create_string_utf8(env, "abort", NAPI_AUTO_LENGTH, &type);
-  if (status == napi_ok) status = napi_create_object(env, &options);
-  if (status == napi_ok) status = napi_get_boolean(env, true, &yes);
-  if (status == napi_ok) status = napi_set_named_property(env, options, "once", yes);
-  if (status == napi_ok) {
-    napi_value argv[3] = {type, listener, options};
-    status = napi_call_function(env, s, add, 3, argv, &ignored);
-  }
-  napi_value thrown = detail::take_exception(env);
-  if (core->settled) return false;  // the listener ran (and cancelled) while being added
-  if (status != napi_ok) {
-    if (thrown == nullptr) {
-      return fail_start(core, "napix::task: .signal(): could not add an abort listener");
-    }
-    return fail_start(core, thrown);
-  }
-  aborted = detail::abort_signal_state(env, s);
-  if (!aborted || *aborted) {  // aborted while adding, and the listener was not called
-    core->cancel_js(detail::abort_reason(env, s));
-    return false;
-  }
-  return true;
+  return error != nullptr ? fail_start(core, error) : fail_start(core, std::move(message));
 }
 
 template <class E>
-template <class Finish>
-void TaskBuilder<E>::launch(const std::shared_ptr<detail::TaskCore>& core, Finish finish,
+template <class Core, class Finish>
+void TaskBuilder<E>::launch(const std::shared_ptr<Core>& core, Finish finish,
                             napi_value resource, bool plain) {
-  core->pool = detail::TaskPool::of(env_);
+  core->pool = detail::env_entry(env_).task_pool();
   if (!prepare_start(core)) return;
   if (!progress_.IsEmpty()) {
     napi_create_reference(env_, progress_, 1, &core->progress_fn);
     core->has_progress = true;
   }
-  core->body = [execute = std::move(execute_), finish = std::move(finish)](TaskContext& ctx) mutable {
-    detail::TaskCore* c = ctx.core_;
-    c->completion = [c, r = detail::run_execute<Output>(execute, ctx),
-                     finish = std::move(finish)](napi_env env) mutable {
+  core->body = [execute = std::move(execute_), finish = std::move(finish)](detail::TaskCore& c) mutable {
+    TaskContext ctx(&c);
+    c.completion = [c = static_cast<Core*>(&c), r = detail::run_execute<Output>(execute, ctx),
+                    finish = std::move(finish)](napi_env env) mutable {
       c->finish_js();
       finish(Napi::Env(env), std::move(r), *c);
     };
@@ -596,18 +301,17 @@ void TaskBuilder<E>::and_then(C complete) {
 template <class E>
 template <class C>
 std::pair<std::shared_ptr<detail::TaskCore>, Napi::Promise> TaskBuilder<E>::launch_promise(C complete, bool plain) {
-  auto core = std::make_shared<detail::TaskCore>(env_);
   auto [d, p] = napix::promise(env_);
   if (d.settled()) {
     // Exceptions off, and the environment can no longer run JS (a Worker that called
     // process.exit() earlier in this batch): no promise, its JS exception is pending. Start
     // nothing — a later cancel() or completion would settle an empty Deferred (a fatal error).
+    auto core = std::make_shared<detail::TaskCore>(env_);
     core->settled = true;
     return {core, p};
   }
-  core->deferred = std::move(d);
-  core->has_promise = true;
-  launch(core, [complete = std::move(complete)](Napi::Env, Exec&& r, detail::TaskCore& c) mutable {
+  auto core = std::make_shared<detail::PromiseTask>(env_, std::move(d));
+  launch(core, [complete = std::move(complete)](Napi::Env, Exec&& r, detail::PromiseTask& c) mutable {
     if (!r.value) {
       c.deferred.reject(*r.error);
       return;

@@ -1,6 +1,7 @@
 // napix/threadsafe_callback.h — a copyable handle to one JS function (and receiver) that any
 // thread may call (the Neon ThreadSafeCallback RFC, node-addon-api's ThreadSafeFunction).
-// TypedThreadSafeCallback<R(Args...)> is the fast path with the signature fixed at compile time.
+// TypedThreadSafeCallback<R(Args...)>, the fast path with the signature fixed at compile time,
+// is in typed_threadsafe_callback.h.
 #pragma once
 
 #include <future>
@@ -13,8 +14,7 @@
 
 #include "channel.h"
 #include "convert.h"
-#include "detail/js_value.h"
-#include "detail/thenable.h"
+#include "detail/js_call.h"
 
 namespace napix {
 
@@ -84,94 +84,8 @@ class ThreadSafeCallback {
   Channel channel_;
 };
 
-/// `TypedThreadSafeCallback<R(Args...)>`: the signature fixed at compile time, like
-/// `std::function<R(Args...)>`. Calls are stored as `std::tuple<Args...>` plus one pointer in a
-/// typed queue (no per-call allocation or type erasure); arguments are converted by `to_js` on
-/// the JS thread and the result by `from_js<R>`. Arguments not convertible to `Args...` do not
-/// compile.
-template <class Signature>
-class TypedThreadSafeCallback;
-
-namespace detail {
-
-/// Checks a callback's function and receiver before anything is made: true when usable, else a
-/// TypeError (ERR_INVALID_ARG_TYPE) naming `who`, the parameter and what it got is thrown
-/// (exceptions off: left pending) and the caller makes an empty, closed handle. Without it a
-/// non-function made a closed handle or calls lost on the JS thread
-/// (test/threadsafe_callback.test.js). Thread: JS thread only.
-inline bool check_callback(const char* who, Napi::Value self, Napi::Function fn) {
-  napi_env env = fn.Env();
-  if (env == nullptr) misuse("napix: a callback made from a default-constructed Napi::Function");
-  napi_valuetype type = napi_undefined;
-  std::string bad;
-  if (napi_typeof(env, fn, &type) != napi_ok || type != napi_function) {
-    bad = std::string(who) + ": fn: expected function, got " + describe_type(env, fn);
-  } else if (static_cast<napi_value>(self) != nullptr &&
-             (napi_typeof(env, self, &type) != napi_ok ||
-              !(type == napi_undefined || type == napi_object || type == napi_function ||
-                type == napi_symbol || type == napi_external))) {
-    // Below Node-API 10 a reference can hold only these; `undefined` means no receiver.
-    bad = std::string(who) + ": self: expected object, function, symbol or undefined, got " +
-          describe_type(env, self);
-  }
-  if (bad.empty()) return true;
-  throw_js(Napi::Env(env), Error::type_error(std::move(bad)));
-  return false;
-}
-
-/// The receiver as the queue keeps it: null for none (empty or `undefined`). Thread: JS thread.
-inline napi_value receiver(Napi::Value self) {
-  napi_value v = self;
-  napi_valuetype type = napi_undefined;
-  if (v == nullptr || napi_typeof(self.Env(), v, &type) != napi_ok || type == napi_undefined) {
-    return nullptr;
-  }
-  return v;
-}
-
-template <class... Args, std::size_t... I>
-napi_status call_js(const RunContext& cx, std::tuple<Args...>& args, std::index_sequence<I...>,
-                    napi_value* result) {
-  napi_value argv[sizeof...(Args) + 1] = {napix::to_js(Napi::Env(cx.env), std::move(std::get<I>(args)))...};
-  napi_status s = napi_call_function(cx.env, cx.self, cx.fn, sizeof...(Args), argv, result);
-  if (s != napi_ok) cx.check_js = true;  // perhaps the JS called process.exit() in a Worker
-  return s;
-}
-
-/// Calls the JS function with `args` and completes `slot` (PromiseSlot or WaiterSlot) when the
-/// result settles. Thread: JS thread only.
-template <class R, class Slot, class... Args>
-void call_and_complete(const RunContext& cx, std::tuple<Args...>& args, Slot slot) {
-  napi_value result = nullptr;
-  napi_status s = napi_generic_failure;
-  NAPIX_TRY {
-    s = call_js(cx, args, std::index_sequence_for<Args...>{}, &result);
-  }
-  NAPIX_CATCH(...) {
-#if NAPIX_EXCEPTIONS
-    // An argument's to_js threw: the error belongs to this call's future, not to the process.
-    slot.complete(caught<R>(cx.env));
-    return;
-#endif
-  }
-  if (s != napi_ok || result == nullptr) {
-    if (std::optional<JsError> js = take_pending_js_error(cx.env)) {
-      slot.complete(Outcome<R>::js_error(std::move(*js)));
-    } else {
-      slot.complete(Outcome<R>::failure(Error("napix: calling the JavaScript function failed")));
-    }
-    return;
-  }
-  when_settled(cx.env, result, [slot = std::move(slot)](napi_env env, bool ok, napi_value v) mutable {
-    if (env == nullptr) return;  // never settled: the slot's destructor reports closing
-    slot.complete(settled_outcome<R>(env, ok, v));
-  });
-}
-
-}  // namespace detail
-
 // ---------------------------------------------------------------------------------------------
-// Definitions (ThreadSafeCallback)
+// Definitions
 
 namespace detail {
 // The RFC's closure form: `f(env, self, fn)`.
@@ -247,5 +161,3 @@ Fallible<R> ThreadSafeCallback::call_sync(Args&&... args) const {
 }
 
 }  // namespace napix
-
-#include "detail/typed_callback.h"

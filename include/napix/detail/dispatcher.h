@@ -9,8 +9,9 @@
 // - a call that returned napi_closing consumed our thread count: never release after it;
 // - back-pressure is napix's own condition variable, and closing wakes every blocked producer;
 // - one wakeup per batch; the JS thread runs up to kMaxBatch items per turn in one HandleScope;
-// - the batch runs inside napi_make_callback with an async context made at construction, so
-//   AsyncLocalStorage survives (Node 24+ lose it through napi_call_function in a tsfn callback);
+// - the batch runs through the environment's Trampoline in an async context made at
+//   construction, so AsyncLocalStorage survives (Node 24+ lose it through napi_call_function in
+//   a tsfn callback);
 // - user code is not started once the environment can no longer run JS.
 #pragma once
 
@@ -30,22 +31,13 @@
 #include "../config.h"
 #include "../error.h"
 #include "batch_queue.h"
-#include "outcome.h"
+#include "js_thread.h"
 #include "module_pin.h"
+#include "outcome.h"
+#include "trampoline.h"
 #include "unique_function.h"
 
 namespace napix {
-
-/// Options of a Channel (and of a ThreadSafeCallback: `CallbackOptions` is the same type).
-struct ChannelOptions {
-  /// The async resource name async_hooks and diagnostics see.
-  std::string name = "napix";
-  /// Most calls queued and not yet finished (0 = unbounded). `send`/`call` block while it is full,
-  /// `try_send`/`try_call` return `Status::queue_full`.
-  std::size_t max_queue = 0;
-  /// Whether the queue keeps the event loop alive (`ref()`); false starts it `unref()`ed.
-  bool keep_alive = true;
-};
 
 namespace detail {
 
@@ -64,59 +56,6 @@ constexpr Status to_status(PushResult r) noexcept {
   return r == PushResult::ok ? Status::ok
          : r == PushResult::queue_full ? Status::queue_full
                                         : Status::closing;
-}
-
-/// Whether `env` can still run JavaScript. napi_throw's preamble answers napi_pending_exception
-/// (napi_cannot_run_js for Node-API 10 modules) once teardown began; otherwise a null error makes
-/// it fail with napi_invalid_arg without changing anything. Thread: JS thread only.
-inline bool can_run_js(napi_env env) noexcept { return napi_throw(env, nullptr) == napi_invalid_arg; }
-
-/// Raises `error` as the process's `uncaughtException` (a Worker's `error` event), the way an
-/// exception from a fire-and-forget call must surface on every Node version. Thread: JS thread.
-inline void raise_uncaught(napi_env env, napi_value error) noexcept {
-  if (error != nullptr) napi_fatal_exception(env, error);
-}
-
-/// Takes the pending JS exception, if any, and raises it as uncaught; says whether there was one.
-/// Thread: JS thread only.
-inline bool raise_pending_as_uncaught(napi_env env) noexcept {
-  bool pending = false;
-  if (napi_is_exception_pending(env, &pending) != napi_ok || !pending) return false;
-  napi_value error = nullptr;
-  if (napi_get_and_clear_last_exception(env, &error) == napi_ok) raise_uncaught(env, error);
-  return true;
-}
-
-/// Runs `f()` on the JS thread; a C++ exception escaping it, or a JS exception it leaves
-/// pending, becomes the process's `uncaughtException` (fire-and-forget work has no caller to
-/// tell). Returns false when something was raised so. Thread: JS thread only.
-template <class F>
-bool run_reporting_uncaught(napi_env env, F&& f) noexcept {
-  NAPIX_TRY {
-    f();
-  }
-  NAPIX_CATCH(const Napi::Error& e) {
-#if NAPIX_EXCEPTIONS
-    raise_pending_as_uncaught(env);  // a Napi::Error may leave its value pending as well
-    raise_uncaught(env, e.Value());
-    return false;
-#endif
-  }
-  NAPIX_CATCH(const std::exception& e) {
-#if NAPIX_EXCEPTIONS
-    raise_pending_as_uncaught(env);
-    raise_uncaught(env, to_js_error(Napi::Env(env), Error(e.what())).Value());
-    return false;
-#endif
-  }
-  NAPIX_CATCH(...) {
-#if NAPIX_EXCEPTIONS
-    raise_pending_as_uncaught(env);
-    raise_uncaught(env, to_js_error(Napi::Env(env), Error("unknown C++ exception")).Value());
-    return false;
-#endif
-  }
-  return !raise_pending_as_uncaught(env);
 }
 
 /// What a Channel holds: the queue-kind-independent face of a Dispatcher, so a Channel can also
@@ -141,6 +80,66 @@ class ChannelCore {
   ~ChannelCore() = default;  // owned through shared_ptr<Dispatcher<Item>>
 };
 
+/// One counted handle on a queue (`Core`: ChannelCore, or a typed callback's Dispatcher): what a
+/// Channel or callback object is. Copies count as handles; the last one gone gives the queue's
+/// tsfn back (see Dispatcher::drop_handle). Thread: any.
+template <class Core = ChannelCore>
+class CoreHandle {
+ public:
+  CoreHandle() noexcept = default;
+  explicit CoreHandle(std::shared_ptr<Core> core) noexcept : core_(std::move(core)) {
+    if (core_) core_->add_handle();
+  }
+  CoreHandle(const CoreHandle& other) noexcept : CoreHandle(other.core_) {}
+  CoreHandle(CoreHandle&& other) noexcept = default;
+  CoreHandle& operator=(const CoreHandle& other) noexcept {
+    if (this != &other) *this = CoreHandle(other);
+    return *this;
+  }
+  CoreHandle& operator=(CoreHandle&& other) noexcept {
+    if (this != &other) {
+      if (core_) core_->drop_handle();
+      core_ = std::move(other.core_);
+    }
+    return *this;
+  }
+  ~CoreHandle() {
+    if (core_) core_->drop_handle();
+  }
+  Core* get() const noexcept { return core_.get(); }
+  Core* operator->() const noexcept { return core_.get(); }
+  explicit operator bool() const noexcept { return core_ != nullptr; }
+  const std::shared_ptr<Core>& shared() const noexcept { return core_; }
+
+ private:
+  std::shared_ptr<Core> core_;
+};
+
+/// Queues `job(const RunContext&)` on `core` (`block`: wait for room off the JS thread). A refused
+/// job is destroyed here, inside a RefusalScope, so a future it carries learns why. Thread: any.
+template <class J>
+Status push_job_to(ChannelCore* core, J&& job, bool block) {
+  if (core == nullptr) return Status::closing;
+  ChannelJob item(std::forward<J>(job));
+  Status s = core->push_job(item, block);  // the dispatcher turns a JS-thread block into a try
+  destroy_refused(item, s);
+  return s;
+}
+
+/// Queues `f(Napi::Env)`, user code, on `core`: Channel::send and napix's internal sends.
+template <class F>
+Status send_to(ChannelCore* core, F&& f, bool block) {
+  static_assert(std::is_invocable_v<std::decay_t<F>&, Napi::Env>,
+                "napix::Channel::send: the closure must be callable as f(Napi::Env)");
+  return push_job_to(
+      core,
+      [fn = std::forward<F>(f)](const RunContext& cx) mutable {
+        cx.check_js = true;  // user code: see Dispatcher::run_batch
+        fn(Napi::Env(cx.env));
+      },
+      block);
+}
+
 /// Control block of a Channel or ThreadSafeCallback family. `Item` is a move-only callable
 /// `void(const RunContext&)` whose destructor is its "destroyed unrun" path.
 template <class Item>
@@ -153,11 +152,14 @@ class Dispatcher final : public ChannelCore, public std::enable_shared_from_this
   /// batch cost 30-45% of throughput under a flood; 1 ms bounds the delay instead.
   static constexpr std::chrono::microseconds kTurnBudget{1000};
 
-  /// Creates the control block and its tsfn. On failure the queue starts closed (every call
-  /// returns `closing`) and a JS exception describes why (thrown by the caller when it can).
-  /// `self`/`fn` may be null. Thread: JS thread only.
-  static std::shared_ptr<Dispatcher> create(napi_env env, napi_value self, napi_value fn,
-                                            const ChannelOptions& options);
+  /// Creates the control block and its tsfn; its batches run through `trampoline` (the
+  /// environment's). `name`: the async resource name; `max_queue`: 0 for unbounded; `keep_alive`
+  /// false starts it unref'ed. On failure the queue starts closed (every call returns `closing`)
+  /// and a JS exception describes why (thrown by the caller when it can). `self`/`fn` may be
+  /// null. Thread: JS thread only.
+  static std::shared_ptr<Dispatcher> create(napi_env env, std::shared_ptr<Trampoline> trampoline,
+                                            napi_value self, napi_value fn, const std::string& name,
+                                            std::size_t max_queue, bool keep_alive);
 
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
@@ -213,9 +215,9 @@ class Dispatcher final : public ChannelCore, public std::enable_shared_from_this
   napi_env env() const noexcept { return env_; }
 
  private:
-  explicit Dispatcher(napi_env env, std::size_t max_queue);
+  Dispatcher(napi_env env, std::shared_ptr<Trampoline> trampoline, std::size_t max_queue);
 
-  napi_status init(napi_value self, napi_value fn, const ChannelOptions& options);
+  napi_status init(napi_value self, napi_value fn, const std::string& name, bool keep_alive);
   bool wake() noexcept;
   void release_tsfn(napi_threadsafe_function_release_mode mode) noexcept;
   void release_locked(napi_threadsafe_function_release_mode mode) noexcept;  // holds tsfn_mutex_
@@ -235,7 +237,6 @@ class Dispatcher final : public ChannelCore, public std::enable_shared_from_this
   static void on_finalize(napi_env env, void* data, void* hint);
   static void on_yield(napi_env env, napi_value js_cb, void* context, void* data);
   static void on_yield_finalize(napi_env env, void* data, void* hint);
-  static napi_value on_trampoline(napi_env env, napi_callback_info info);
 
   BatchQueue<Item> queue_;
   std::atomic<std::size_t> handles_{0};
@@ -262,13 +263,12 @@ class Dispatcher final : public ChannelCore, public std::enable_shared_from_this
   // JS thread only.
   const napi_env env_;
   const std::thread::id js_thread_;
+  const std::shared_ptr<Trampoline> trampoline_;
   napi_async_context async_context_ = nullptr;
-  napi_ref trampoline_ref_ = nullptr;
   napi_ref self_ref_ = nullptr;
   napi_ref fn_ref_ = nullptr;
   std::vector<Item> batch_;
   bool has_ref_ = true;
-  bool batch_ran_ = false;  // the trampoline was entered by the current dispatch
   bool via_yield_ = false;  // the current dispatch came through yield_tsfn_
   // A second tsfn, made on the first flood, that the queue yields through: Node re-dispatches a
   // tsfn called from inside its own callback in the same loop turn (up to 999 times), so
@@ -283,32 +283,32 @@ class Dispatcher final : public ChannelCore, public std::enable_shared_from_this
 // Definitions
 
 template <class Item>
-Dispatcher<Item>::Dispatcher(napi_env env, std::size_t max_queue)
+Dispatcher<Item>::Dispatcher(napi_env env, std::shared_ptr<Trampoline> trampoline,
+                             std::size_t max_queue)
     : queue_(max_queue, [this]() noexcept { return wake(); }),
       env_(env),
-      js_thread_(std::this_thread::get_id()) {}
+      js_thread_(std::this_thread::get_id()),
+      trampoline_(std::move(trampoline)) {}
 
 template <class Item>
-std::shared_ptr<Dispatcher<Item>> Dispatcher<Item>::create(napi_env env, napi_value self,
-                                                           napi_value fn,
-                                                           const ChannelOptions& options) {
+std::shared_ptr<Dispatcher<Item>> Dispatcher<Item>::create(napi_env env,
+                                                           std::shared_ptr<Trampoline> trampoline,
+                                                           napi_value self, napi_value fn,
+                                                           const std::string& name,
+                                                           std::size_t max_queue, bool keep_alive) {
   pin_module();
-  std::shared_ptr<Dispatcher> d(new Dispatcher(env, options.max_queue));
-  if (d->init(self, fn, options) != napi_ok) d->drop_all();
+  std::shared_ptr<Dispatcher> d(new Dispatcher(env, std::move(trampoline), max_queue));
+  if (d->init(self, fn, name, keep_alive) != napi_ok) d->drop_all();
   return d;
 }
 
 template <class Item>
-napi_status Dispatcher<Item>::init(napi_value self, napi_value fn, const ChannelOptions& options) {
+napi_status Dispatcher<Item>::init(napi_value self, napi_value fn, const std::string& resource,
+                                   bool keep_alive) {
   napi_env env = env_;
-  napi_value name, trampoline;
-  napi_status s = napi_create_string_utf8(env, options.name.data(), options.name.size(), &name);
+  napi_value name;
+  napi_status s = napi_create_string_utf8(env, resource.data(), resource.size(), &name);
   if (s == napi_ok) s = napi_async_init(env, nullptr, name, &async_context_);
-  if (s == napi_ok) {
-    s = napi_create_function(env, "napixDispatch", NAPI_AUTO_LENGTH, on_trampoline, this,
-                             &trampoline);
-  }
-  if (s == napi_ok) s = napi_create_reference(env, trampoline, 1, &trampoline_ref_);
   if (s == napi_ok && self != nullptr) s = napi_create_reference(env, self, 1, &self_ref_);
   if (s == napi_ok && fn != nullptr) s = napi_create_reference(env, fn, 1, &fn_ref_);
   if (s != napi_ok) {
@@ -326,7 +326,7 @@ napi_status Dispatcher<Item>::init(napi_value self, napi_value fn, const Channel
     return s;
   }
   tsfn_alive_ = true;
-  if (!options.keep_alive) unref();
+  if (!keep_alive) unref();
   return napi_ok;
 }
 
@@ -406,8 +406,8 @@ void Dispatcher<Item>::on_yield(napi_env env, napi_value, void*, void* data) {
   // yield tsfn's finalizer, which may have dropped the last other one.
   std::unique_ptr<std::shared_ptr<Dispatcher>> keep(static_cast<std::shared_ptr<Dispatcher>*>(data));
   Dispatcher* self = keep->get();
-  // (trampoline_ref_ is null once tsfn_'s finalizer ran: abort() while this yield was pending)
-  if (env != nullptr && self->trampoline_ref_ != nullptr) self->dispatch(env, true);
+  // (tsfn_alive_ is false once tsfn_'s finalizer ran: abort() while this yield was pending)
+  if (env != nullptr && self->tsfn_alive_) self->dispatch(env, true);
   // Give back the count yield_turn took on tsfn_ (it kept tsfn_ from finalizing, and so from
   // destroying the queued items, while the queue waited for this turn).
   std::lock_guard<std::mutex> lock(self->tsfn_mutex_);
@@ -428,31 +428,14 @@ void Dispatcher<Item>::dispatch(napi_env env, bool via_yield) {
     drop_all();
     return;
   }
-  napi_value trampoline = nullptr, recv = nullptr, result = nullptr;
-  napi_get_reference_value(env, trampoline_ref_, &trampoline);
-  napi_get_global(env, &recv);
-  batch_ran_ = false;
   via_yield_ = via_yield;
-  napi_status s = napi_make_callback(env, async_context_, recv, trampoline, 0, nullptr, &result);
-  if (!batch_ran_) {
+  if (!trampoline_->run(env, async_context_, [this, env] { run_batch(env); })) {
     // V8 refused to enter the trampoline: the isolate is terminating (worker.terminate() or
     // process.exit() just began) although Node-API does not say so yet. No wakeup would come
     // for the items left queued — and a task polling cancelled() would hold teardown forever —
     // so treat it as teardown now.
     drop_all();
-    return;
   }
-  if (s == napi_pending_exception) raise_pending_as_uncaught(env);
-}
-
-template <class Item>
-napi_value Dispatcher<Item>::on_trampoline(napi_env env, napi_callback_info info) {
-  void* data = nullptr;
-  napi_get_cb_info(env, info, nullptr, nullptr, nullptr, &data);
-  auto* self = static_cast<Dispatcher*>(data);
-  self->batch_ran_ = true;
-  self->run_batch(env);
-  return nullptr;
 }
 
 template <class Item>
@@ -576,7 +559,7 @@ void Dispatcher<Item>::on_finalize(napi_env env, void* data, void*) {
 
 template <class Item>
 void Dispatcher<Item>::free_js(napi_env env) noexcept {
-  for (napi_ref* ref : {&trampoline_ref_, &self_ref_, &fn_ref_}) {
+  for (napi_ref* ref : {&self_ref_, &fn_ref_}) {
     if (*ref != nullptr) napi_delete_reference(env, *ref);
     *ref = nullptr;
   }

@@ -97,10 +97,7 @@ inline bool is_shared_array_buffer(napi_env env, napi_value value) {
             napi_get_named_property(env, shared, "prototype", &shared_prototype) == napi_ok &&
             napi_strict_equals(env, prototype, shared_prototype, &same) == napi_ok;
   // A script may have replaced the global with a getter that throws: that only costs the name.
-  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
-    napi_value ignored = nullptr;
-    napi_get_and_clear_last_exception(env, &ignored);
-  }
+  clear_pending_js_error(env);
   return ok && same;
 }
 

@@ -12,23 +12,10 @@
 
 #include "../config.h"
 #include "../error.h"
+#include "js_thread.h"
+#include "waiter.h"
 
 namespace napix {
-
-/// What a function the docs say "throws" returns in this build: `R` with C++ exceptions on,
-/// `Result<R>` with them off. `call_sync<R>` returns it; `call_async<R>` returns a
-/// `std::future<Fallible<R>>`.
-template <class R>
-using Fallible = std::conditional_t<NAPIX_EXCEPTIONS != 0, R, Result<R>>;
-
-/// The `code` of the `Error` an exceptions-off build reports for a closing target.
-inline constexpr const char* kClosingCode = "ERR_NAPIX_CLOSING";
-/// The `code` of the `Error` an exceptions-off build reports for a call refused by a full bounded
-/// queue (`QueueFullError` with exceptions on).
-inline constexpr const char* kQueueFullCode = "ERR_NAPIX_QUEUE_FULL";
-/// The `code` of the `Error` an exceptions-off build reports for a blocking call made on the JS
-/// thread (it would deadlock).
-inline constexpr const char* kWouldDeadlockCode = "ERR_NAPIX_WOULD_DEADLOCK";
 
 namespace detail {
 
@@ -173,39 +160,27 @@ class Outcome {
 /// Takes the pending JS exception, if any, as a JsError (nothing is built when none is pending:
 /// this runs on every call's hot path). Thread: JS thread only.
 inline std::optional<JsError> take_pending_js_error(napi_env env) {
-  bool pending = false;
-  if (napi_is_exception_pending(env, &pending) != napi_ok || !pending) return std::nullopt;
-  napi_value error = nullptr;
-  napi_get_and_clear_last_exception(env, &error);
+  napi_value error = take_pending_exception(env);
+  if (error == nullptr) return std::nullopt;
   return JsError::from_value(Napi::Value(env, error));
 }
 
-/// Clears the pending JS exception, if any: a C++ exception already carries the error (a
-/// Napi::Error may also have left its value pending). Thread: JS thread only.
-inline void clear_pending_js_error(napi_env env) noexcept {
-  bool pending = false;
-  napi_value error = nullptr;
-  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
-    napi_get_and_clear_last_exception(env, &error);
-  }
-}
-
-#if NAPIX_EXCEPTIONS
 /// The exception being handled as an outcome: a `Napi::Error` as the JsError it carries, anything
-/// else as itself; a JS exception left pending beside it is cleared (the C++ one carries the
-/// error). Call it only inside a catch block. Thread: JS thread only.
+/// else as itself (the future rethrows it as its own type; exceptions off never get here); a JS
+/// exception left pending beside it is dropped. Inside a catch block only. Thread: JS thread only.
 template <class R>
 Outcome<R> caught(napi_env env) {
   clear_pending_js_error(env);
-  try {
-    throw;
-  } catch (const Napi::Error& e) {
-    return Outcome<R>::js_error(JsError::from_value(e.Value()));
-  } catch (...) {
-    return Outcome<R>::from_exception(std::current_exception());
-  }
-}
+  return on_caught([](const Napi::Error& e) { return Outcome<R>::js_error(JsError::from_value(e.Value())); },
+                   [](Error e) {
+#if NAPIX_EXCEPTIONS
+                     (void)e;
+                     return Outcome<R>::from_exception(std::current_exception());
+#else
+                     return Outcome<R>::failure(std::move(e));
 #endif
+                   });
+}
 
 /// Runs `f()` on the JS thread and captures how it ended: its value, a C++ exception, a
 /// `Napi::Error`, or a JS exception it left pending. Thread: JS thread only.
@@ -222,15 +197,51 @@ Outcome<R> capture(napi_env env, F&& f) {
       return Outcome<R>::success(std::forward<decltype(value)>(value));
     }
   }
-  NAPIX_CATCH(...) {
-#if NAPIX_EXCEPTIONS
-    return caught<R>(env);
-#endif
-  }
+  NAPIX_CATCH(...) { return caught<R>(env); }
 #if !NAPIX_EXCEPTIONS
   return Outcome<R>::closing();  // unreachable: the exceptions-off NAPIX_TRY always returns
 #endif
 }
+
+/// Completes a std::promise exactly once; if never completed (the closure holding it was destroyed
+/// unrun), fails it with ClosingError. Move-only.
+template <class R>
+class PromiseSlot {
+ public:
+  PromiseSlot() = default;
+  PromiseSlot(PromiseSlot&& other) noexcept
+      : promise_(std::move(other.promise_)), armed_(std::exchange(other.armed_, false)) {}
+  PromiseSlot& operator=(PromiseSlot&&) = delete;
+  ~PromiseSlot() {
+    if (armed_) Outcome<R>::unrun().fulfil(promise_);
+  }
+  std::future<Fallible<R>> get_future() { return promise_.get_future(); }
+  void complete(Outcome<R>&& outcome) {
+    armed_ = false;
+    std::move(outcome).fulfil(promise_);
+  }
+
+ private:
+  std::promise<Fallible<R>> promise_;
+  bool armed_ = true;
+};
+
+/// Points at a OneShot on a blocked caller's stack; completes it exactly once, with "closing"
+/// when destroyed unrun. Move-only; 8 bytes.
+template <class R>
+class WaiterSlot {
+ public:
+  explicit WaiterSlot(OneShot<Outcome<R>>* waiter) noexcept : waiter_(waiter) {}
+  WaiterSlot(WaiterSlot&& other) noexcept : waiter_(std::exchange(other.waiter_, nullptr)) {}
+  WaiterSlot& operator=(WaiterSlot&&) = delete;
+  ~WaiterSlot() {
+    if (waiter_ != nullptr) waiter_->set(Outcome<R>::unrun());
+  }
+  void complete(Outcome<R>&& outcome) { std::exchange(waiter_, nullptr)->set(std::move(outcome)); }
+
+ private:
+  OneShot<Outcome<R>>* waiter_;
+};
 
 }  // namespace detail
 }  // namespace napix

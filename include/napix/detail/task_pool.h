@@ -39,10 +39,11 @@
 #include <utility>
 #include <vector>
 
-#include "../channel.h"
 #include "../config.h"
 #include "dispatcher.h"
+#include "js_thread.h"
 #include "spin.h"
+#include "trampoline.h"
 #include "unique_function.h"
 
 namespace napix {
@@ -78,9 +79,6 @@ class TaskPool : public std::enable_shared_from_this<TaskPool> {
   /// At most one teardown probe per interval per environment (see `probe`).
   static constexpr std::chrono::milliseconds kProbeInterval{20};
 
-  /// The pool of `env`, made (with its cleanup hook) on first use. Thread: JS thread only.
-  static std::shared_ptr<TaskPool> of(napi_env env);
-
   /// Queues `job`; false when the environment is closing (the job is left to the caller).
   /// Counts it live (see `done_js`). Thread: JS thread only.
   bool submit(std::shared_ptr<PoolJob>& job);
@@ -88,21 +86,26 @@ class TaskPool : public std::enable_shared_from_this<TaskPool> {
   /// A live job's `complete_js` ran: the pool's Channel keeps the event loop alive only while
   /// some job is live, the way a pending napi_async_work does. Thread: JS thread only.
   void done_js() {
-    if (--live_ == 0 && deliver_) deliver_->unref();
+    if (--live_ == 0 && channel_) channel_->unref();
   }
 
-  /// Sends `f(Napi::Env)` to the JS thread through the pool's Channel (FIFO with every other
-  /// delivery). Returns as `Channel::send`. Thread: any.
+  /// Sends `f(Napi::Env)` to the JS thread through the environment's internal Channel (FIFO with
+  /// every other delivery). Returns as `Channel::send`. Thread: any.
   template <class F>
   Status deliver(F&& f) {
-    return deliver_ ? deliver_->send(std::forward<F>(f)) : Status::closing;
+    return send_to(channel_.get(), std::forward<F>(f), true);
   }
 
-  /// Runs `f()` inside `context` (napi_make_callback through a trampoline, so AsyncLocalStorage
-  /// survives on every Node version); a C++ exception escaping `f` or a JS exception it leaves
-  /// pending becomes `uncaughtException`. A null context runs `f` as is. Thread: JS thread only.
+  /// Runs `f()` inside `context` through the environment's Trampoline (see there: exceptions
+  /// become `uncaughtException`; a null context runs `f` as is). Thread: JS thread only.
   template <class F>
-  void in_context(napi_env env, napi_async_context context, F&& f);
+  void in_context(napi_env env, napi_async_context context, F&& f) {
+    trampoline_->run(env, context, std::forward<F>(f));
+  }
+
+  /// Closes the pool at the environment's teardown (its cleanup hook): drops the queue and
+  /// releases the jobs whose completion could not be delivered. Thread: JS thread only.
+  void close();
 
   bool on_js_thread() const noexcept { return std::this_thread::get_id() == js_thread_; }
   napi_env env() const noexcept { return env_; }
@@ -136,13 +139,22 @@ class TaskPool : public std::enable_shared_from_this<TaskPool> {
     return linger_counters_;
   }
 
-  explicit TaskPool(napi_env env)
+  /// The pool of `env` (made by its EnvEntry): completions go back through `channel`, the
+  /// environment's internal Channel; they run through `trampoline`. Thread: JS thread only.
+  TaskPool(napi_env env, std::shared_ptr<Trampoline> trampoline, CoreHandle<> channel)
       : env_(env),
         js_thread_(std::this_thread::get_id()),
         max_runners_(runner_limit()),
         linger_(linger_limit()),
         linger_budget_(std::chrono::microseconds(5),
-                       std::min<std::chrono::nanoseconds>(linger_, kLingerSpin)) {}
+                       std::min<std::chrono::nanoseconds>(linger_, kLingerSpin)),
+        trampoline_(std::move(trampoline)),
+        channel_(std::move(channel)) {
+    napi_value name = nullptr;  // the runners' async resource name, made once
+    if (napi_create_string_latin1(env, "napix:task", NAPI_AUTO_LENGTH, &name) == napi_ok) {
+      napi_create_reference(env, name, 1, &name_);
+    }
+  }
 
  private:
   struct Runner {
@@ -212,37 +224,14 @@ class TaskPool : public std::enable_shared_from_this<TaskPool> {
     queue_.pop_front();
     return job;
   }
-  static napi_value on_trampoline(napi_env env, napi_callback_info info);
   static void on_execute(napi_env env, void* data);
   static void on_complete(napi_env env, napi_status status, void* data);
-  static void on_cleanup(void* arg);
-
-  // The pool of the environment this thread last used (trivially destructible: no TLS guard).
-  struct Cache {
-    napi_env env = nullptr;
-    TaskPool* pool = nullptr;
-  };
-  static Cache& cache() noexcept {
-    static thread_local Cache c;
-    return c;
-  }
-
-  struct Registry {
-    std::mutex mutex;
-    std::unordered_map<napi_env, std::shared_ptr<TaskPool>> pools;
-    static Registry& get() {
-      static Registry* r = new Registry();  // leaked: pool threads may outlive static destructors
-      return *r;
-    }
-  };
 
   const napi_env env_;
   const std::thread::id js_thread_;
   const int max_runners_;
   const std::chrono::microseconds linger_;
   std::atomic<bool> closing_{false};
-  // Set once on the JS thread, before any task: completions, progress and teardown probes.
-  std::optional<Channel> deliver_;
   std::atomic<bool> probe_pending_{false};
   std::atomic<std::int64_t> last_probe_{0};
   std::mutex mutex_;
@@ -259,109 +248,35 @@ class TaskPool : public std::enable_shared_from_this<TaskPool> {
   // on the JS thread by the cleanup hook, since their closures may hold JS references.
   std::vector<std::shared_ptr<PoolJob>> orphans_;
 
+  const std::shared_ptr<Trampoline> trampoline_;
+  // The environment's internal Channel (unref'ed while no job is live): completions, progress
+  // and teardown probes.
+  const CoreHandle<> channel_;
+
   // JS thread only.
   int live_ = 0;  // submitted jobs whose complete_js has not run
-  napi_ref trampoline_ = nullptr;
   napi_ref name_ = nullptr;
-  void (*current_fn_)(void*) = nullptr;
-  void* current_arg_ = nullptr;
 };
 
 // ---------------------------------------------------------------------------------------------
 // Definitions
 
-inline std::shared_ptr<TaskPool> TaskPool::of(napi_env env) {
-  // An environment lives on one thread, and cleanup (on that thread) clears the cache: every
-  // task after the first skips the registry's lock and lookup.
-  Cache& c = cache();
-  if (c.env == env && c.pool != nullptr) return c.pool->shared_from_this();
-  Registry& r = Registry::get();
-  std::lock_guard<std::mutex> lock(r.mutex);
-  auto& slot = r.pools[env];
-  if (!slot) {
-    slot = std::make_shared<TaskPool>(env);
-    napi_add_env_cleanup_hook(env, on_cleanup, env);
-    ChannelOptions options;
-    options.name = "napix:task";
-    options.keep_alive = false;
-    NAPIX_TRY { slot->deliver_.emplace(Napi::Env(env), options); }
-    NAPIX_CATCH(...) {}
-    napi_value fn = nullptr;
-    if (napi_create_function(env, "napixTask", NAPI_AUTO_LENGTH, on_trampoline, slot.get(), &fn) == napi_ok) {
-      napi_create_reference(env, fn, 1, &slot->trampoline_);
-    }
-    napi_value name = nullptr;  // the runners' async resource name, made once
-    if (napi_create_string_latin1(env, "napix:task", NAPI_AUTO_LENGTH, &name) == napi_ok) {
-      napi_create_reference(env, name, 1, &slot->name_);
-    }
-  }
-  c = Cache{env, slot.get()};
-  return slot;
-}
-
-inline void TaskPool::on_cleanup(void* arg) {
-  auto env = static_cast<napi_env>(arg);
-  if (cache().env == env) cache() = Cache{};
-  std::shared_ptr<TaskPool> pool;
-  {
-    Registry& r = Registry::get();
-    std::lock_guard<std::mutex> lock(r.mutex);
-    auto it = r.pools.find(env);
-    if (it == r.pools.end()) return;
-    pool = std::move(it->second);
-    r.pools.erase(it);
-  }
-  pool->close_and_drop();
+inline void TaskPool::close() {
+  close_and_drop();
   // Every runner has completed (teardown waits for async work before cleanup hooks): nothing
   // adds orphans any more.
   std::vector<std::shared_ptr<PoolJob>> orphans;
   {
-    std::lock_guard<std::mutex> lock(pool->mutex_);
-    orphans.swap(pool->orphans_);
+    std::lock_guard<std::mutex> lock(mutex_);
+    orphans.swap(orphans_);
   }
   orphans.clear();
-  for (napi_ref* ref : {&pool->trampoline_, &pool->name_}) {
-    if (*ref != nullptr) napi_delete_reference(env, *ref);
-    *ref = nullptr;
-  }
-}
-
-template <class F>
-void TaskPool::in_context(napi_env env, napi_async_context context, F&& f) {
-  using Fn = std::remove_reference_t<F>;
-  napi_value fn = nullptr, recv = nullptr, result = nullptr;
-  if (context == nullptr || trampoline_ == nullptr ||
-      napi_get_reference_value(env, trampoline_, &fn) != napi_ok || fn == nullptr) {
-    run_reporting_uncaught(env, f);
-    return;
-  }
-  napi_get_global(env, &recv);
-  // Saved and restored: user code in `f` may lead here again (stack discipline).
-  auto saved_fn = current_fn_;
-  void* saved_arg = current_arg_;
-  current_fn_ = [](void* p) { (*static_cast<Fn*>(p))(); };
-  current_arg_ = const_cast<void*>(static_cast<const void*>(&f));
-  if (napi_make_callback(env, context, recv, fn, 0, nullptr, &result) == napi_pending_exception) {
-    raise_pending_as_uncaught(env);
-  }
-  current_fn_ = saved_fn;
-  current_arg_ = saved_arg;
-}
-
-inline napi_value TaskPool::on_trampoline(napi_env env, napi_callback_info info) {
-  void* data = nullptr;
-  napi_get_cb_info(env, info, nullptr, nullptr, nullptr, &data);
-  auto* pool = static_cast<TaskPool*>(data);
-  if (pool->current_fn_ != nullptr) {
-    void (*fn)(void*) = pool->current_fn_;
-    void* arg = pool->current_arg_;
-    run_reporting_uncaught(env, [&] { fn(arg); });
-  }
-  return nullptr;
+  if (name_ != nullptr) napi_delete_reference(env_, name_);
+  name_ = nullptr;
 }
 
 inline void TaskPool::probe() noexcept {
-  if (!deliver_ || closing()) return;
+  if (!channel_ || closing()) return;
   const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                std::chrono::steady_clock::now().time_since_epoch())
                                .count();
@@ -370,9 +285,9 @@ inline void TaskPool::probe() noexcept {
   if (probe_pending_.exchange(true, std::memory_order_acq_rel)) return;
   last_probe_.store(now, std::memory_order_relaxed);
   NAPIX_TRY {
-    deliver_->try_send([probe = Probe(weak_from_this())](Napi::Env) mutable { probe.ran(); });
+    send_to(channel_.get(), [probe = Probe(weak_from_this())](Napi::Env) mutable { probe.ran(); }, false);
   }
-  NAPIX_CATCH(...) { probe_pending_.store(false, std::memory_order_release); }
+  NAPIX_CATCH(...) { probe_pending_.store(false, std::memory_order_release); }  // bad_alloc
 }
 
 inline bool TaskPool::submit(std::shared_ptr<PoolJob>& job) {
@@ -391,7 +306,7 @@ inline bool TaskPool::submit(std::shared_ptr<PoolJob>& job) {
   // unchanged. Both sequentially consistent: either we see it and wake it, or it sees the bump.
   submitted_.fetch_add(1, std::memory_order_seq_cst);
   if (sleepers_.load(std::memory_order_seq_cst) > 0) Park::wake_one(submitted_);
-  if (live_++ == 0 && deliver_) deliver_->ref();
+  if (live_++ == 0 && channel_) channel_->ref();
   if (spawn) start_runner();
   return true;
 }

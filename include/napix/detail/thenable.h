@@ -78,9 +78,7 @@ template <class Done>
 void when_settled(napi_env env, napi_value value, Done done) {
   napi_value then = nullptr;
   if (get_then(env, value, &then) != napi_ok) {
-    napi_value error = nullptr;
-    napi_get_and_clear_last_exception(env, &error);
-    done(env, false, error);
+    done(env, false, take_pending_exception(env));
     return;
   }
   if (then == nullptr) {
@@ -103,8 +101,7 @@ void when_settled(napi_env env, napi_value value, Done done) {
   napi_value ignored;
   if (s == napi_ok) s = napi_call_function(env, value, then, 2, handlers, &ignored);
   if (s != napi_ok) {
-    napi_value error = nullptr;
-    napi_get_and_clear_last_exception(env, &error);
+    napi_value error = take_pending_exception(env);
     if (error == nullptr) napi_get_undefined(env, &error);
     state->fire(env, false, error);
   }

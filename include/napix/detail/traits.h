@@ -34,5 +34,14 @@ struct detector<Default, std::void_t<Op<Args...>>, Op, Args...> : std::true_type
 template <template <class...> class Op, class... Args>
 inline constexpr bool is_detected_v = detector<void, void, Op, Args...>::value;
 
+/// `T`, spelled so that it depends on `U`: a template may then name a type that is complete only
+/// where it is instantiated (Channel::settle_with's Deferred).
+template <class T, class U>
+struct dependent {
+  using type = T;
+};
+template <class T, class U>
+using dependent_t = typename dependent<T, U>::type;
+
 }  // namespace detail
 }  // namespace napix

@@ -1,7 +1,7 @@
 // Compile-fail test (test/cpp/compile_fail.cmake): a TypedThreadSafeCallback call whose arguments
 // do not convert to the signature's must not compile. Built once with NAPIX_CONTROL (must compile,
 // proving the setup is right) and once without (must fail, naming the call).
-#include <napix/threadsafe_callback.h>
+#include <napix/typed_threadsafe_callback.h>
 
 #include <string>
 

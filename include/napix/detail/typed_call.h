@@ -1,8 +1,6 @@
-// napix/detail/typed_callback.h — TypedThreadSafeCallback<R(Args...)>: calls stored as
-// `std::tuple<Args...>` plus one completion pointer in their own typed queue, so a queued
-// fire-and-forget `void(int)` call costs 12 bytes and no allocation (the fastest form in npm run
-// bench; doc/design.md, "ThreadSafeCallback and the typed queue"). Included at the end of
-// threadsafe_callback.h.
+// napix/detail/typed_call.h — one queued TypedThreadSafeCallback call: the arguments as a
+// `std::tuple<Args...>` plus one completion pointer (a `void(int)` call is 12 bytes), or a boxed
+// Channel closure sent through the callback's `channel()`.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +12,9 @@
 #include <type_traits>
 #include <utility>
 
-#include "../threadsafe_callback.h"
+#include "js_call.h"
+#include "outcome.h"
+#include "waiter.h"
 
 namespace napix {
 namespace detail {
@@ -145,107 +145,4 @@ class TypedCall {
 };
 
 }  // namespace detail
-
-template <class R, class... Args>
-class TypedThreadSafeCallback<R(Args...)> {
-  static_assert(!std::is_reference_v<R>, "TypedThreadSafeCallback<R(Args...)>: R cannot be a reference");
-  static_assert((!std::is_reference_v<Args> && ...),
-                "TypedThreadSafeCallback<R(Args...)>: arguments are stored by value; drop the &");
-
- public:
-  using Call = detail::TypedCall<R, Args...>;
-
-  /// Thread: JS thread only. Errors: as ThreadSafeCallback's constructors (a TypeError for a
-  /// non-function `fn` or a `self` Node-API cannot hold; exceptions off: an empty, closed handle).
-  explicit TypedThreadSafeCallback(Napi::Function fn, CallbackOptions options = {})
-      : TypedThreadSafeCallback(Napi::Value(), fn, std::move(options)) {}
-  TypedThreadSafeCallback(Napi::Value self, Napi::Function fn, CallbackOptions options = {});
-
-  /// Thread: any.
-  TypedThreadSafeCallback(const TypedThreadSafeCallback& other) noexcept : core_(other.core_) {
-    if (core_) core_->add_handle();
-  }
-  TypedThreadSafeCallback(TypedThreadSafeCallback&& other) noexcept = default;
-  TypedThreadSafeCallback& operator=(const TypedThreadSafeCallback& other) noexcept {
-    if (this != &other) *this = TypedThreadSafeCallback(other);
-    return *this;
-  }
-  TypedThreadSafeCallback& operator=(TypedThreadSafeCallback&& other) noexcept {
-    if (this != &other) {
-      if (core_) core_->drop_handle();
-      core_ = std::move(other.core_);
-    }
-    return *this;
-  }
-  ~TypedThreadSafeCallback() {
-    if (core_) core_->drop_handle();
-  }
-
-  /// Queues `fn(args...)`; blocks while a bounded queue is full. Thread: any.
-  Status call(Args... args) const { return push(nullptr, true, std::move(args)...); }
-  /// As `call`, `queue_full` instead of blocking. Thread: any.
-  Status try_call(Args... args) const { return push(nullptr, false, std::move(args)...); }
-
-  /// As ThreadSafeCallback::call_async, with R fixed. Thread: any.
-  std::future<Fallible<R>> call_async(Args... args) const {
-    auto* c = new detail::AsyncCompletion<R>();
-    std::future<Fallible<R>> future = c->get_future();
-    push(c, true, std::move(args)...);  // refused: the call's destructor completes c
-    return future;
-  }
-
-  /// As ThreadSafeCallback::call_sync. Thread: any but the JS thread.
-  Fallible<R> call_sync(Args... args) const {
-    if (core_ && core_->on_js_thread()) return detail::Outcome<R>::would_deadlock().take();
-    detail::SyncCompletion<R> c;
-    push(&c, true, std::move(args)...);
-    return c.wait().take();
-  }
-
-  /// As for Channel.
-  void ref() const {
-    if (core_) core_->ref();
-  }
-  void unref() const {
-    if (core_) core_->unref();
-  }
-  bool has_ref() const { return core_ && core_->has_ref(); }
-  void abort() const {
-    if (core_) core_->abort();
-  }
-  bool closed() const { return !core_ || core_->closed(); }
-
-  /// A Channel onto this callback's own queue: its closures run in order with the calls (each
-  /// one is boxed on the heap; typed calls stay unboxed). Copies count as handles of the
-  /// callback. Thread: any.
-  Channel channel() const { return Channel(core_); }
-
- private:
-  friend struct detail::Inspect;
-  using Core = detail::Dispatcher<Call>;
-
-  Status push(detail::Completion<R>* done, bool block, Args&&... args) const {
-    Call call(done, std::move(args)...);
-    if (!core_) return Status::closing;
-    Status s = core_->push(call, block);
-    detail::destroy_refused(call, s);  // a call_async future learns queue_full from closing
-    return s;
-  }
-
-  std::shared_ptr<Core> core_;
-};
-
-template <class R, class... Args>
-TypedThreadSafeCallback<R(Args...)>::TypedThreadSafeCallback(Napi::Value self, Napi::Function fn,
-                                                            CallbackOptions options)
-    : core_(detail::check_callback("napix::TypedThreadSafeCallback", self, fn)
-                ? Core::create(fn.Env(), detail::receiver(self), fn, options)
-                : nullptr) {
-  if (!core_) return;  // exceptions off: the TypeError is pending
-  core_->add_handle();
-#if NAPIX_EXCEPTIONS
-  if (fn.Env().IsExceptionPending()) throw fn.Env().GetAndClearPendingException();
-#endif
-}
-
 }  // namespace napix

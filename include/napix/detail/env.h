@@ -1,0 +1,211 @@
+// napix/detail/env.h — napix's one home per environment: an EnvEntry owns everything napix keeps
+// for one napi_env — the async-context Trampoline every Channel and task runs through, napix's
+// internal Channel (rejections of Deferreds dropped off the JS thread; task completions, progress
+// and teardown probes) and the task pool. One registry, one thread-local cache, one env cleanup
+// hook. napix never uses napi_set_instance_data: node-addon-api's Env::SetInstanceData owns that
+// single slot and belongs to the addon. (doc/design.md, "Per-environment state".)
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+
+#include "../config.h"
+#include "dispatcher.h"
+#include "task_pool.h"
+#include "trampoline.h"
+
+namespace napix {
+namespace detail {
+
+/// One environment's napix state. Shared: handles that outlive the environment (a Deferred on a
+/// native thread) keep it, and see `channel()` empty once the environment is gone.
+class EnvEntry {
+ public:
+  /// Makes the trampoline and the internal Channel. Thread: the environment's JS thread.
+  EnvEntry(napi_env env, std::uint64_t id);
+  EnvEntry(const EnvEntry&) = delete;
+  EnvEntry& operator=(const EnvEntry&) = delete;
+
+  napi_env env() const noexcept { return env_; }
+  /// Unique for the process's lifetime: a napi_env address may be reused by a later environment.
+  std::uint64_t id() const noexcept { return id_; }
+  bool on_js_thread() const noexcept { return std::this_thread::get_id() == js_thread_; }
+
+  /// The trampoline every Channel and task of this environment runs its JS-thread work through.
+  /// Thread: JS thread only.
+  const std::shared_ptr<Trampoline>& trampoline() const noexcept { return trampoline_; }
+
+  /// A handle on napix's internal Channel (unref'ed: it never keeps the loop alive by itself);
+  /// empty once the environment is gone. Thread: any.
+  CoreHandle<> channel() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return channel_;
+  }
+
+  /// The task pool, made on first use (closed when made after teardown). Thread: JS thread only.
+  const std::shared_ptr<TaskPool>& task_pool();
+
+  /// The environment's cleanup hook: closes the task pool, lets go of the internal Channel and
+  /// the trampoline's function. Thread: JS thread only.
+  void close();
+
+ private:
+  const napi_env env_;
+  const std::thread::id js_thread_;
+  const std::uint64_t id_;
+  const std::shared_ptr<Trampoline> trampoline_;
+  std::shared_ptr<TaskPool> pool_;  // JS thread only
+  bool closed_ = false;             // JS thread only
+  std::mutex mutex_;                // guards channel_ (read from any thread)
+  CoreHandle<> channel_;
+};
+
+/// The entry for `env`, made (with its cleanup hook) on first use. A one-entry thread-local
+/// cache makes the common case — the same environment, on its own JS thread — a compare.
+/// Thread: JS thread only.
+EnvEntry& env_entry(napi_env env);
+
+/// The environment with process-unique `id` when the calling thread is its JS thread, else null:
+/// a compare with the thread-local cache in the common case. Thread: any.
+napi_env js_env_of(std::uint64_t id);
+
+/// The live entry of the environment with `id`, or null once it is gone. Thread: any.
+std::shared_ptr<EnvEntry> find_env(std::uint64_t id);
+
+// ---------------------------------------------------------------------------------------------
+// Definitions
+
+struct EnvRegistry {
+  std::mutex mutex;
+  std::unordered_map<napi_env, std::shared_ptr<EnvEntry>> entries;
+  std::uint64_t next_id = 1;
+
+  // Leaked on purpose: native threads may still run during process exit, after static
+  // destructors (doc/design.md, behaviour 5: main-thread process.exit() runs no teardown).
+  static EnvRegistry& get() {
+    static EnvRegistry* registry = new EnvRegistry();
+    return *registry;
+  }
+  // The entry with `id`, or null. Called with `mutex` held. A scan: a process has few
+  // environments, and only the slow paths (a cache miss, a drop off the JS thread) get here.
+  std::shared_ptr<EnvEntry>* find_locked(std::uint64_t id) {
+    for (auto& kv : entries) {
+      if (kv.second->id() == id) return &kv.second;
+    }
+    return nullptr;
+  }
+};
+
+// Plain pointers, so the thread_local is trivially destructible and every access is a plain TLS
+// load (no init guard). Safe: the registry owns the entry until env_cleanup, which runs on this
+// same JS thread and clears the cache first.
+struct EnvCache {
+  napi_env env = nullptr;
+  EnvEntry* entry = nullptr;
+  std::uint64_t id = 0;
+};
+
+inline EnvCache& env_cache() noexcept {
+  thread_local EnvCache cache;
+  return cache;
+}
+
+inline EnvEntry::EnvEntry(napi_env env, std::uint64_t id)
+    : env_(env),
+      js_thread_(std::this_thread::get_id()),
+      id_(id),
+      trampoline_(std::make_shared<Trampoline>(env)) {
+  // Made now, on the JS thread: a Deferred dropped on another thread needs it to get back here.
+  // It fails only when the environment cannot run JS any more; its error is then nobody's.
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  channel_ = CoreHandle<>(Dispatcher<ChannelJob>::create(env, trampoline_, nullptr, nullptr,
+                                                       "napix:internal", 0, /*keep_alive=*/false));
+  if (!pending) clear_pending_js_error(env);
+}
+
+inline const std::shared_ptr<TaskPool>& EnvEntry::task_pool() {
+  if (!pool_) {
+    pool_ = std::make_shared<TaskPool>(env_, trampoline_, channel());
+    if (closed_) pool_->close();  // made after teardown (a finalizer): it starts nothing
+  }
+  return pool_;
+}
+
+inline void EnvEntry::close() {
+  closed_ = true;
+  if (pool_) pool_->close();
+  CoreHandle<> last;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    last = std::move(channel_);
+  }
+  last = CoreHandle<>();  // outside the lock: the last handle may give the tsfn back
+  trampoline_->free(env_);
+}
+
+inline void env_cleanup(void* arg) {
+  auto env = static_cast<napi_env>(arg);
+  EnvCache& cache = env_cache();  // the hook runs on this environment's JS thread
+  if (cache.env == env) cache = EnvCache();
+  std::shared_ptr<EnvEntry> entry;
+  {
+    EnvRegistry& r = EnvRegistry::get();
+    std::lock_guard<std::mutex> lock(r.mutex);
+    auto it = r.entries.find(env);
+    if (it == r.entries.end()) return;
+    entry = std::move(it->second);
+    r.entries.erase(it);
+  }
+  entry->close();
+}
+
+inline EnvEntry& env_entry(napi_env env) {
+  EnvCache& cache = env_cache();
+  if (cache.env == env && cache.entry != nullptr) return *cache.entry;
+  EnvRegistry& r = EnvRegistry::get();
+  std::uint64_t id = 0;
+  {
+    std::lock_guard<std::mutex> lock(r.mutex);
+    auto it = r.entries.find(env);
+    if (it != r.entries.end()) {
+      cache = EnvCache{env, it->second.get(), it->second->id()};
+      return *cache.entry;
+    }
+    id = r.next_id++;
+  }
+  // The hook first: hooks run in reverse order, so every tsfn made after it — the internal
+  // Channel's and the user's — is closed by Node before napix's own cleanup runs. Made outside
+  // the registry's lock: creating the internal Channel calls into Node-API.
+  napi_add_env_cleanup_hook(env, env_cleanup, env);
+  auto entry = std::make_shared<EnvEntry>(env, id);
+  {
+    std::lock_guard<std::mutex> lock(r.mutex);
+    r.entries[env] = entry;
+  }
+  cache = EnvCache{env, entry.get(), id};
+  return *entry;
+}
+
+inline napi_env js_env_of(std::uint64_t id) {
+  const EnvCache& cache = env_cache();
+  if (cache.entry != nullptr && cache.id == id) return cache.env;
+  EnvRegistry& r = EnvRegistry::get();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  std::shared_ptr<EnvEntry>* e = r.find_locked(id);
+  return e != nullptr && (*e)->on_js_thread() ? (*e)->env() : nullptr;
+}
+
+inline std::shared_ptr<EnvEntry> find_env(std::uint64_t id) {
+  EnvRegistry& r = EnvRegistry::get();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  std::shared_ptr<EnvEntry>* e = r.find_locked(id);
+  return e != nullptr ? *e : nullptr;
+}
+
+}  // namespace detail
+}  // namespace napix
