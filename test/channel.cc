@@ -249,7 +249,8 @@ Napi::Value hold_and_send_later(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// throwFromClosure(kind): a closure that throws (C++ or JS) in a fire-and-forget send.
+// throwFromClosure(kind): a closure that throws (C++, JS, or a napix::JsError) in a fire-and-forget
+// send.
 Napi::Value throw_from_closure(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string kind = info[0].As<Napi::String>().Utf8Value();
@@ -264,6 +265,7 @@ Napi::Value throw_from_closure(const Napi::CallbackInfo& info) {
       }
 #if NAPIX_EXCEPTIONS
       if (kind == "cpp") throw std::runtime_error("c++ thrown in a closure");
+      if (kind == "jserror") throw napix::JsError("RangeError", "JsError thrown in a closure", "", "E_NAPIX_TEST");
 #endif
     });
   });

@@ -128,4 +128,11 @@ describe(`Channel [${addon.variant}]`, () => {
       assert.match(r.stdout, kind === 'js' ? /uncaught: Error: thrown in a closure/ : /uncaught: Error: c\+\+ thrown in a closure/);
     }
   });
+
+  it('a napix::JsError escaping a closure reaches uncaughtException with its name and code', async function () {
+    if (!addon.exceptions) this.skip();  // a C++ throw: the exceptions-on variant only
+    const r = await runFixture('uncaught.js', ['channel', 'jserror']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /uncaught: RangeError: JsError thrown in a closure \[E_NAPIX_TEST\]/);
+  });
 });

@@ -161,3 +161,7 @@ Fallible<R> ThreadSafeCallback::call_sync(Args&&... args) const {
 }
 
 }  // namespace napix
+
+// napix 0.1 defined TypedThreadSafeCallback here: code that includes only this header keeps
+// compiling. (Its own header includes this one first, so either order works.)
+#include "typed_threadsafe_callback.h"

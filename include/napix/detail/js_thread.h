@@ -16,7 +16,7 @@ namespace detail {
 
 /// Whether `env` can still run JavaScript. napi_throw's preamble answers napi_pending_exception
 /// (napi_cannot_run_js for Node-API 10 modules) once teardown began; otherwise a null error makes
-/// it fail with napi_invalid_arg without changing anything (doc/design.md, behaviour 6).
+/// it fail with napi_invalid_arg without changing anything (doc/design.md, behaviour 11).
 /// Thread: JS thread only.
 inline bool can_run_js(napi_env env) noexcept { return napi_throw(env, nullptr) == napi_invalid_arg; }
 

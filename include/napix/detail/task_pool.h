@@ -18,9 +18,9 @@
 //
 // Completions (a thread wakeup per task is what limits raw napi_async_work: doc/design.md, "What
 // the design costs and buys") come back one of two ways, each exactly once per job that left the
-// queue: through the pool's one Channel, one wakeup per batch (always for jobs with progress: their
-// completion must follow their progress values); or, when lingering is off, a runner that found the
-// queue empty keeps its last job and completes it in its own `complete`. Each job then runs inside
+// queue: through the environment's internal Channel, one wakeup per batch (always for jobs with
+// progress: their completion must follow their progress values); or, when lingering is off, a
+// runner that found the queue empty keeps its last job and completes it in its own `complete`. Each job then runs inside
 // its own async context (see `in_context`), so the caller's AsyncLocalStorage is seen.
 #pragma once
 
@@ -32,10 +32,8 @@
 #include <deque>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <thread>
 #include <type_traits>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -83,7 +81,7 @@ class TaskPool : public std::enable_shared_from_this<TaskPool> {
   /// Counts it live (see `done_js`). Thread: JS thread only.
   bool submit(std::shared_ptr<PoolJob>& job);
 
-  /// A live job's `complete_js` ran: the pool's Channel keeps the event loop alive only while
+  /// A live job's `complete_js` ran: the internal Channel keeps the event loop alive only while
   /// some job is live, the way a pending napi_async_work does. Thread: JS thread only.
   void done_js() {
     if (--live_ == 0 && channel_) channel_->unref();

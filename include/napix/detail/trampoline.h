@@ -2,7 +2,7 @@
 // a JS function to call, so each environment has one native "trampoline" function that calls
 // back into whatever C++ is current. Every Channel's batches and every task's completion and
 // progress run through it, so AsyncLocalStorage and async_hooks see the creator's context on
-// every Node version (doc/design.md, behaviour 9: napi_call_function from a tsfn callback loses
+// every Node version (doc/design.md, behaviour 7: napi_call_function from a tsfn callback loses
 // it on Node 24+). One per environment, owned by its EnvEntry (env.h).
 #pragma once
 
