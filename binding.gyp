@@ -14,6 +14,7 @@
       'test/task.cc',
       'test/stress.cc',
       'test/delivery.cc',
+      'test/stream.cc',
     ],
   },
   'target_defaults': {

@@ -22,6 +22,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   init_task(env, exports);
   init_stress(env, exports);
   init_delivery(env, exports);
+  init_stream(env, exports);
   return exports;
 }
 

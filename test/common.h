@@ -23,6 +23,7 @@ void init_promise(Napi::Env env, Napi::Object exports);
 void init_task(Napi::Env env, Napi::Object exports);
 void init_stress(Napi::Env env, Napi::Object exports);
 void init_delivery(Napi::Env env, Napi::Object exports);
+void init_stream(Napi::Env env, Napi::Object exports);
 
 namespace napix {
 namespace detail {
@@ -32,6 +33,8 @@ struct Inspect {
   static std::size_t blocked(const ThreadSafeCallback& c) { return blocked(c.channel_); }
   template <class S>
   static std::size_t blocked(const TypedThreadSafeCallback<S>& c) { return c.core_->blocked_producers(); }
+  template <class T>
+  static std::shared_ptr<StreamCore<T>> core(const StreamWriter<T>& w) { return w.core_; }
 };
 }  // namespace detail
 }  // namespace napix

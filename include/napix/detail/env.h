@@ -6,6 +6,7 @@
 // single slot and belongs to the addon. (doc/design.md, "Per-environment state".)
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -20,6 +21,9 @@
 
 namespace napix {
 namespace detail {
+
+/// napix's own small JavaScript helpers, compiled once per environment (EnvEntry::script).
+enum class Script : unsigned { stream_iterator, count };
 
 /// One environment's napix state. Shared: handles that outlive the environment (a Deferred on a
 /// native thread) keep it, and see `channel()` empty once the environment is gone.
@@ -46,6 +50,11 @@ class EnvEntry {
     return channel_;
   }
 
+  /// The function `source` evaluates to, compiled on first use and kept for the environment's
+  /// life (napix's JS helpers: some protocols are cheaper in JS than one native call per step).
+  /// Null, with the JS exception pending, when it cannot be compiled. Thread: JS thread only.
+  napi_value script(Script id, const char* source);
+
   /// The task pool, made on first use (closed when made after teardown). Thread: JS thread only.
   const std::shared_ptr<TaskPool>& task_pool();
 
@@ -60,6 +69,7 @@ class EnvEntry {
   const std::shared_ptr<Trampoline> trampoline_;
   std::shared_ptr<TaskPool> pool_;  // JS thread only
   bool closed_ = false;             // JS thread only
+  std::array<napi_ref, static_cast<unsigned>(Script::count)> scripts_{};  // JS thread only
   std::mutex mutex_;                // guards channel_ (read from any thread)
   CoreHandle<> channel_;
 };
@@ -136,8 +146,25 @@ inline const std::shared_ptr<TaskPool>& EnvEntry::task_pool() {
   return pool_;
 }
 
+inline napi_value EnvEntry::script(Script id, const char* source) {
+  napi_ref& ref = scripts_[static_cast<unsigned>(id)];
+  napi_value fn = nullptr;
+  if (ref != nullptr && napi_get_reference_value(env_, ref, &fn) == napi_ok && fn != nullptr) return fn;
+  napi_value text = nullptr;
+  if (napi_create_string_utf8(env_, source, NAPI_AUTO_LENGTH, &text) != napi_ok ||
+      napi_run_script(env_, text, &fn) != napi_ok) {
+    return nullptr;
+  }
+  if (ref == nullptr) napi_create_reference(env_, fn, 1, &ref);
+  return fn;
+}
+
 inline void EnvEntry::close() {
   closed_ = true;
+  for (napi_ref& ref : scripts_) {
+    if (ref != nullptr) napi_delete_reference(env_, ref);
+    ref = nullptr;
+  }
   if (pool_) pool_->close();
   CoreHandle<> last;
   {

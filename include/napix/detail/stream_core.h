@@ -1,0 +1,382 @@
+// napix/detail/stream_core.h — the inside of napix::stream<T>(): the native half (StreamCore, the
+// state writers and the JS thread share) and the JS half (an async iterator compiled once per
+// environment). Values cross in batches: writers queue them, one flush per wakeup converts the
+// batch on the JS thread and hands it to the iterator as an array, and `next()` serves values from
+// a JS array — no native call per value. The iterator tells the native side only when its buffer
+// ran empty (`sync`), which is when blocked writers may go on.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "../config.h"
+#include "../convert.h"
+#include "../error.h"
+#include "dispatcher.h"
+#include "env.h"
+#include "js_thread.h"
+
+namespace napix {
+
+/// The `code` of the Error a stream's iteration rejects with when every StreamWriter was destroyed
+/// without `end()` or `fail()`.
+inline constexpr const char* kStreamDroppedCode = "ERR_NAPIX_STREAM_DROPPED";
+
+namespace detail {
+
+// The iterator. `sync(n)` is the one native call: n > 0 values were taken (the buffer ran empty),
+// n < 0 the reader stopped. `push(values, final, error)` is called natively; `final` 1 = ended,
+// 2 = failed with `error`. The native side holds `push` strongly and `it` not at all: `push`
+// reaches the pending next() promises (`waiters`) and through them a suspended `for await` — so a
+// loop waiting for values is never collected — but not `it` itself, so an iterator nobody holds
+// or waits on is collected, and its finalizer stops the stream. Keep it so: no closure in here
+// may name `it`.
+inline constexpr const char* kStreamIteratorSource = R"JS((function napixStream(sync) {
+  'use strict';
+  let buf = [], head = 0, state = 0, error, stopped = false;
+  const waiters = [];
+  const done = (value) => ({ value, done: true });
+  function take() {
+    const value = buf[head];
+    buf[head++] = undefined;
+    if (head === buf.length) {
+      const n = head;
+      buf = [];
+      head = 0;
+      if (!stopped && state === 0) sync(n);
+    }
+    return { value, done: false };
+  }
+  function settle() {
+    while (waiters.length > 0) {
+      if (head < buf.length) {
+        const w = waiters.shift();
+        w.resolve(take());
+      } else if (state === 2) {
+        const e = error;
+        error = undefined;
+        state = 1;
+        waiters.shift().reject(e);
+      } else if (state === 1 || stopped) {
+        waiters.shift().resolve(done(undefined));
+      } else {
+        break;
+      }
+    }
+  }
+  function stop() {
+    if (!stopped) {
+      stopped = true;
+      buf = [];
+      head = 0;
+      if (state === 0) sync(-1);
+    }
+    settle();
+  }
+  const it = {
+    next() {
+      if (waiters.length === 0) {
+        if (head < buf.length) return Promise.resolve(take());
+        if (state === 2) {
+          const e = error;
+          error = undefined;
+          state = 1;
+          return Promise.reject(e);
+        }
+        if (state === 1 || stopped) return Promise.resolve(done(undefined));
+      }
+      return new Promise((resolve, reject) => {
+        waiters.push({ resolve, reject });
+      });
+    },
+    return(value) {
+      stop();
+      return Promise.resolve(done(value));
+    },
+    throw(e) {
+      stop();
+      return Promise.reject(e);
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+  function push(values, final, err) {
+    if (stopped) return;
+    for (let i = 0; i < values.length; i++) buf.push(values[i]);
+    if (final !== 0) {
+      state = final;
+      error = err;
+    }
+    settle();
+  }
+  return [it, push];
+}))JS";
+
+/// For tests (napix's test addon): what a stream did with the values written to it.
+struct StreamStats {
+  std::uint64_t written = 0;                ///< write/try_write calls that returned ok
+  std::uint64_t converted = 0;              ///< values converted and handed to the iterator
+  std::uint64_t destroyed_unconverted = 0;  ///< values dropped before conversion (reader stopped)
+  std::size_t max_unread = 0;               ///< the most values ever written and not yet taken
+  std::size_t blocked = 0;                  ///< writers waiting for room now
+};
+
+/// The state a stream's writers and its JS thread share. Thread: any, except where marked.
+template <class T>
+class StreamCore : public std::enable_shared_from_this<StreamCore<T>> {
+ public:
+  enum class State { open, ended, failed, dropped, stopped };
+
+  StreamCore(napi_env env, std::size_t high_water_mark)
+      : env_(env), js_thread_(std::this_thread::get_id()), hwm_(high_water_mark) {}
+
+  /// Makes the Dispatcher the flushes travel through (its async context is the creator's).
+  /// Thread: JS thread only.
+  void open(const std::string& name) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    channel_ = CoreHandle<>(Dispatcher<ChannelJob>::create(env_, env_entry(env_).trampoline(), nullptr,
+                                                           nullptr, name, 0, /*keep_alive=*/true));
+  }
+
+  /// Queues `value`; `block`: wait while high_water_mark values are unread (never on the JS
+  /// thread: `queue_full` there). `closing` once the stream is no longer open.
+  Status write(T& value, bool block);
+  /// Ends the stream (ended, failed or dropped) after the values written before; wakes blocked
+  /// writers with `closing`. No effect unless open.
+  void finish(State how, std::optional<Error> error = std::nullopt);
+  bool closed() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return state_ != State::open;
+  }
+
+  void add_writer() noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++writers_;
+  }
+  /// The last writer gone without end()/fail() fails the iteration with ERR_NAPIX_STREAM_DROPPED.
+  void drop_writer() noexcept;
+
+  /// Converts the queued values and hands them to the iterator. Thread: JS thread only.
+  void flush(napi_env env);
+  /// A flush destroyed unrun (the environment is going): the stream stops.
+  void flush_lost() noexcept { stop(false); }
+  /// The iterator's `sync(n)`: n values taken, or (n < 0) the reader stopped. Thread: JS thread.
+  void sync(std::int64_t n);
+  /// The reader stopped (return(), throw(), garbage collection, teardown): later writes and blocked
+  /// writers get `closing`, queued values are destroyed unconverted. `js`: on the JS thread, which
+  /// may also let go of the iterator and the Dispatcher.
+  void stop(bool js) noexcept;
+
+  /// The iterator's `push` function (see kStreamIteratorSource). Thread: JS thread only.
+  void set_push(napi_env env, napi_value push) { napi_create_reference(env, push, 1, &push_); }
+
+  StreamStats stats() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return stats_;
+  }
+
+ private:
+  // One queued flush; destroyed unrun it stops the stream (see flush_lost).
+  struct Flush {
+    std::shared_ptr<StreamCore> core;
+    explicit Flush(std::shared_ptr<StreamCore> c) noexcept : core(std::move(c)) {}
+    Flush(Flush&& o) noexcept = default;
+    Flush& operator=(Flush&&) = delete;
+    ~Flush() {
+      if (core) core->flush_lost();
+    }
+    void operator()(Napi::Env env) {
+      std::shared_ptr<StreamCore> c = std::move(core);
+      c->flush(env);
+    }
+  };
+
+  // Sends a flush through `channel` (read under mutex_ by the caller). Called without mutex_: a
+  // refused Flush is destroyed here and stops the stream.
+  void request_flush(const std::shared_ptr<ChannelCore>& channel) {
+    if (channel) send_to(channel.get(), Flush(this->shared_from_this()), false);
+  }
+  // The Error the iteration rejects with once every writer is gone.
+  static Error dropped_error() {
+    return Error("Error", "napix: every StreamWriter was destroyed without end() or fail()",
+                 kStreamDroppedCode);
+  }
+  // After the final batch or a stop: nothing more goes to JS. Thread: JS thread only.
+  void let_go_js(napi_env env) noexcept {
+    if (push_ != nullptr) napi_delete_reference(env, push_);
+    push_ = nullptr;
+    CoreHandle<> last;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      last = std::move(channel_);
+    }
+  }
+
+  const napi_env env_;
+  const std::thread::id js_thread_;
+  const std::size_t hwm_;
+  std::mutex mutex_;
+  std::condition_variable space_;  // writers blocked on a full stream
+  std::deque<T> queue_;            // written, not yet converted
+  std::size_t unread_ = 0;         // written and not yet taken by next() (queue_ + JS buffer)
+  State state_ = State::open;
+  std::optional<Error> error_;  // failed: the error; dropped: dropped_error()
+  bool flush_queued_ = false;
+  std::size_t writers_ = 0;
+  StreamStats stats_;
+  CoreHandle<> channel_;  // guarded by mutex_ once open() returned
+
+  napi_ref push_ = nullptr;  // JS thread only
+};
+
+// ---------------------------------------------------------------------------------------------
+// Definitions
+
+template <class T>
+Status StreamCore<T>::write(T& value, bool block) {
+  std::shared_ptr<ChannelCore> flush;
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    const bool js = std::this_thread::get_id() == js_thread_;
+    for (;;) {
+      if (state_ != State::open) return Status::closing;
+      if (unread_ < hwm_) break;
+      if (!block || js) return Status::queue_full;
+      ++stats_.blocked;
+      space_.wait(lock);
+      --stats_.blocked;
+    }
+    queue_.push_back(std::move(value));
+    ++unread_;
+    ++stats_.written;
+    if (unread_ > stats_.max_unread) stats_.max_unread = unread_;
+    if (!flush_queued_) flush = channel_.shared();
+    flush_queued_ = true;
+  }
+  request_flush(flush);
+  return Status::ok;
+}
+
+template <class T>
+void StreamCore<T>::finish(State how, std::optional<Error> error) {
+  std::shared_ptr<ChannelCore> flush;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (state_ != State::open) return;
+    state_ = how;
+    error_ = std::move(error);
+    if (!flush_queued_) flush = channel_.shared();
+    flush_queued_ = true;
+  }
+  space_.notify_all();
+  request_flush(flush);
+}
+
+template <class T>
+void StreamCore<T>::drop_writer() noexcept {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (--writers_ != 0 || state_ != State::open) return;
+  }
+  NAPIX_TRY { finish(State::dropped, dropped_error()); }
+  NAPIX_CATCH(...) { stop(false); }  // no memory for the error: at least nobody waits forever
+}
+
+template <class T>
+void StreamCore<T>::flush(napi_env env) {
+  std::deque<T> values;
+  State state;
+  std::optional<Error> error;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    flush_queued_ = false;
+    if (state_ == State::stopped) return;
+    values.swap(queue_);
+    state = state_;
+    error = error_;  // copied: a later flush must not see it moved from
+  }
+  napi_value push = nullptr;
+  if (push_ == nullptr || napi_get_reference_value(env, push_, &push) != napi_ok || push == nullptr) {
+    stop(true);
+    return;
+  }
+  napi_value array = nullptr, failure = nullptr;
+  napi_create_array(env, &array);  // not _with_length: a failed conversion ends it early
+  std::uint32_t count = 0;
+  for (T& v : values) {
+    napi_value js = nullptr;
+    NAPIX_TRY { js = napix::to_js(Napi::Env(env), std::move(v)); }
+    NAPIX_CATCH(...) { failure = caught_js_error(env); }
+    if (js == nullptr && failure == nullptr) failure = take_pending_exception(env);
+    if (failure != nullptr) break;  // the values before it, then the conversion's error
+    napi_set_element(env, array, count++, js);
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.converted += count;
+  }
+  int final = 0;
+  napi_value error_value = nullptr;
+  napi_get_undefined(env, &error_value);
+  if (failure != nullptr) {
+    final = 2;
+    error_value = failure;
+  } else if (state == State::ended) {
+    final = 1;
+  } else if (state == State::failed || state == State::dropped) {
+    final = 2;
+    error_value = to_js_error(Napi::Env(env), *error).Value();
+  }
+  napi_value args[3] = {array, nullptr, error_value};
+  napi_create_int32(env, final, &args[1]);
+  napi_value undefined = nullptr, ignored = nullptr;
+  napi_get_undefined(env, &undefined);
+  napi_call_function(env, undefined, push, 3, args, &ignored);
+  if (failure != nullptr) {
+    stop(true);  // a value that cannot be converted ends the stream for its writers too
+  } else if (final != 0) {
+    let_go_js(env);
+  }
+}
+
+template <class T>
+void StreamCore<T>::sync(std::int64_t n) {
+  if (n < 0) {
+    stop(true);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    unread_ -= static_cast<std::size_t>(n) <= unread_ ? static_cast<std::size_t>(n) : unread_;
+  }
+  space_.notify_all();
+}
+
+template <class T>
+void StreamCore<T>::stop(bool js) noexcept {
+  std::deque<T> rest;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (state_ != State::stopped) {
+      state_ = State::stopped;
+      stats_.destroyed_unconverted += queue_.size();
+      rest.swap(queue_);
+      unread_ = 0;
+    }
+  }
+  space_.notify_all();
+  rest.clear();  // destroyed unconverted, outside the lock
+  if (js) let_go_js(env_);
+}
+
+}  // namespace detail
+}  // namespace napix

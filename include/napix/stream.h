@@ -1,0 +1,184 @@
+// napix/stream.h — napix::stream<T>(): values written on native threads, read in JavaScript with
+// `for await`, `Readable.from()` or `ReadableStream.from()`, with back-pressure. See doc/stream.md.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "config.h"
+#include "convert.h"
+#include "error.h"
+#include "detail/env.h"
+#include "detail/stream_core.h"
+
+namespace napix {
+namespace detail {
+struct Inspect;  // tests' window into a stream (defined by napix's own test addon only)
+}  // namespace detail
+
+/// Options of `stream<T>()`.
+struct StreamOptions {
+  /// Most values written and not yet taken by the iterator's `next()` (≥ 1): `write` blocks and
+  /// `try_write` returns `queue_full` while that many are unread. Values cross to the JS thread in
+  /// batches of at most this many, so a larger mark means fewer wakeups per value.
+  std::size_t high_water_mark = 16;
+  /// The async resource name async_hooks and diagnostics see.
+  std::string name = "napix:stream";
+};
+
+/// The writing end of a stream. Copies share the stream; made, copied, moved and destroyed on any
+/// thread. The last copy destroyed without `end()`/`fail()` makes the iteration reject (after the
+/// values written before) with an Error whose `code` is `"ERR_NAPIX_STREAM_DROPPED"`.
+template <class T>
+class StreamWriter {
+ public:
+  /// An empty writer: every write returns `closing`. Thread: any.
+  StreamWriter() noexcept = default;
+  StreamWriter(const StreamWriter& other) noexcept;
+  StreamWriter(StreamWriter&& other) noexcept = default;
+  StreamWriter& operator=(const StreamWriter& other) noexcept;
+  StreamWriter& operator=(StreamWriter&& other) noexcept;
+  ~StreamWriter();
+
+  /// Queues `value` (converted by `to_js` on the JS thread); blocks while `high_water_mark` values
+  /// are unread. Returns `ok`, or `closing` (nothing queued) once the reader stopped, the stream
+  /// ended or failed, or its environment is gone — blocked writers wake with `closing` at once.
+  /// On the JS thread it never blocks: a full stream gives `queue_full`. Thread: any.
+  Status write(T value) const { return core_ ? core_->write(value, true) : Status::closing; }
+
+  /// As `write`, never blocks: `queue_full` while `high_water_mark` values are unread. Thread: any.
+  Status try_write(T value) const { return core_ ? core_->write(value, false) : Status::closing; }
+
+  /// The iteration finishes (`done: true`) after the values written before. Thread: any.
+  void end() const {
+    if (core_) core_->finish(detail::StreamCore<T>::State::ended);
+  }
+
+  /// `next()` rejects with `error` (a JS Error with its name, message and code) after the values
+  /// written before. Thread: any.
+  void fail(Error error) const {
+    if (core_) core_->finish(detail::StreamCore<T>::State::failed, std::move(error));
+  }
+
+  /// True once writes are refused: after `end()`, `fail()`, the reader stopping or teardown.
+  /// Thread: any; the answer may be stale when it returns.
+  bool closed() const { return !core_ || core_->closed(); }
+
+ private:
+  friend struct detail::Inspect;
+  template <class U>
+  friend std::pair<StreamWriter<U>, Napi::Object> stream(Napi::Env env, StreamOptions options);
+  explicit StreamWriter(std::shared_ptr<detail::StreamCore<T>> core) noexcept : core_(std::move(core)) {
+    if (core_) core_->add_writer();
+  }
+
+  std::shared_ptr<detail::StreamCore<T>> core_;
+};
+
+/// A stream of T: the writer, and the async iterator (also async iterable) JavaScript reads it
+/// with. Values arrive in write order (per writer thread), each converted by `to_js` on the JS
+/// thread. The reader stopping (`break`, `return()`, `throw()`, the iterator collected, teardown)
+/// closes the stream: blocked writers wake with `closing`, queued values are destroyed unconverted.
+/// Thread: JS thread only. Errors: a `high_water_mark` of 0 is a RangeError (thrown; exceptions
+/// off: pending, and the writer is empty); Node-API failing (the environment is closing) throws
+/// its error.
+template <class T>
+std::pair<StreamWriter<T>, Napi::Object> stream(Napi::Env env, StreamOptions options = {});
+
+// ---------------------------------------------------------------------------------------------
+// Definitions
+
+template <class T>
+StreamWriter<T>::StreamWriter(const StreamWriter& other) noexcept : StreamWriter(other.core_) {}
+
+template <class T>
+StreamWriter<T>& StreamWriter<T>::operator=(const StreamWriter& other) noexcept {
+  if (this != &other) *this = StreamWriter(other);
+  return *this;
+}
+
+template <class T>
+StreamWriter<T>& StreamWriter<T>::operator=(StreamWriter&& other) noexcept {
+  if (this != &other) {
+    if (core_) core_->drop_writer();
+    core_ = std::move(other.core_);
+  }
+  return *this;
+}
+
+template <class T>
+StreamWriter<T>::~StreamWriter() {
+  if (core_) core_->drop_writer();
+}
+
+namespace detail {
+
+// The iterator's one native function: `sync(n)` (see kStreamIteratorSource). Its data is a heap
+// shared_ptr to the core, freed by the function's finalizer.
+template <class T>
+napi_value stream_sync(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value arg = nullptr;
+  void* data = nullptr;
+  napi_get_cb_info(env, info, &argc, &arg, nullptr, &data);
+  std::int64_t n = 0;
+  napi_get_value_int64(env, arg, &n);
+  (*static_cast<std::shared_ptr<StreamCore<T>>*>(data))->sync(n);
+  return nullptr;
+}
+
+}  // namespace detail
+
+template <class T>
+std::pair<StreamWriter<T>, Napi::Object> stream(Napi::Env env, StreamOptions options) {
+  using Core = detail::StreamCore<T>;
+  if (options.high_water_mark == 0) {
+    throw_js(env, Error::range_error("napix::stream: high_water_mark must be at least 1, got 0"));
+    return {};
+  }
+  auto core = std::make_shared<Core>(env, options.high_water_mark);
+  core->open(options.name);
+  // The iterator: the per-environment factory called with this stream's `sync`.
+  napi_value factory = detail::env_entry(env).script(detail::Script::stream_iterator,
+                                                     detail::kStreamIteratorSource);
+  napi_value sync = nullptr, pair = nullptr, it = nullptr, push = nullptr, undefined = nullptr;
+  auto owner = std::make_unique<std::shared_ptr<Core>>(core);
+  napi_status s = factory != nullptr ? napi_create_function(env, "sync", NAPI_AUTO_LENGTH,
+                                                            detail::stream_sync<T>, owner.get(), &sync)
+                                     : napi_pending_exception;
+  if (s == napi_ok) {
+    s = napi_add_finalizer(
+        env, sync, owner.get(),
+        [](napi_env, void* data, void*) { delete static_cast<std::shared_ptr<Core>*>(data); }, nullptr,
+        nullptr);
+  }
+  if (s == napi_ok) owner.release();  // the function's finalizer frees it
+  if (s == napi_ok) s = napi_get_undefined(env, &undefined);
+  if (s == napi_ok) s = napi_call_function(env, undefined, factory, 1, &sync, &pair);
+  if (s == napi_ok) s = napi_get_element(env, pair, 0, &it);
+  if (s == napi_ok) s = napi_get_element(env, pair, 1, &push);
+  if (s == napi_ok) {
+    // Collected unread (nobody iterates any more): the stream stops, and its writers are told.
+    auto* watch = new std::weak_ptr<Core>(core);
+    s = napi_add_finalizer(
+        env, it, watch,
+        [](napi_env, void* data, void*) {
+          std::unique_ptr<std::weak_ptr<Core>> w(static_cast<std::weak_ptr<Core>*>(data));
+          if (std::shared_ptr<Core> c = w->lock()) c->stop(true);
+        },
+        nullptr, nullptr);
+    if (s != napi_ok) delete watch;
+  }
+  if (s == napi_ok) core->set_push(env, push);
+  if (s != napi_ok) {
+    core->stop(true);
+    NAPI_THROW_IF_FAILED(env, s == napi_ok ? napi_generic_failure : s,
+                         (std::pair<StreamWriter<T>, Napi::Object>()));
+    return {};
+  }
+  return {StreamWriter<T>(core), Napi::Object(env, it)};
+}
+
+}  // namespace napix

@@ -1,0 +1,196 @@
+'use strict';
+// napix::stream<T>: native writer threads, JS reading with for await / Readable.from /
+// ReadableStream.from. Every spec checks exact counts through the stream's ledger (written,
+// converted, destroyed unconverted) rather than timing.
+const assert = require('node:assert/strict');
+const { Readable } = require('node:stream');
+const addon = require('./addon');
+const { until, runFixture } = require('./helpers');
+
+const { stream } = addon;
+
+async function collect(iterable) {
+  const out = [];
+  for await (const v of iterable) out.push(v);
+  return out;
+}
+
+// Values of writer w in order: w * 1e6 + 0 .. count - 1.
+function expected(writers, count) {
+  const byWriter = [];
+  for (let w = 0; w < writers; w++) byWriter.push(Array.from({ length: count }, (_, i) => w * 1e6 + i));
+  return byWriter;
+}
+
+function splitByWriter(values, writers) {
+  const byWriter = Array.from({ length: writers }, () => []);
+  for (const v of values) byWriter[Math.floor(v / 1e6)].push(v);
+  return byWriter;
+}
+
+describe(`stream: native writers, JS async iteration [${addon.variant}]`, () => {
+  afterEach(() => addon.joinThreads());
+
+  it('one writer: every value in order, then done', async () => {
+    const { iterator, id } = stream.numbers({ count: 5000, hwm: 16 });
+    const got = await collect(iterator);
+    assert.deepEqual(got, expected(1, 5000)[0]);
+    const r = stream.results(id);
+    assert.equal(r.ok, 5000);
+    assert.equal(r.written, 5000);
+    assert.equal(r.converted, 5000);
+    assert.equal(r.destroyedUnconverted, 0);
+    assert.deepEqual(await iterator.next(), { value: undefined, done: true });  // and again
+  });
+
+  it('four writers: each writer\'s values in its order, none lost', async () => {
+    const { iterator, id } = stream.numbers({ count: 3000, writers: 4, hwm: 8 });
+    const got = await collect(iterator);
+    assert.equal(got.length, 12000);
+    assert.deepEqual(splitByWriter(got, 4), expected(4, 3000));
+    assert.equal(stream.results(id).converted, 12000);
+  });
+
+  it('Readable.from() and ReadableStream.from() consume it', async () => {
+    const a = stream.numbers({ count: 1000, hwm: 4 });
+    assert.deepEqual(await Readable.from(a.iterator).toArray(), expected(1, 1000)[0]);
+    const b = stream.numbers({ count: 1000, hwm: 4 });
+    const reader = ReadableStream.from(b.iterator).getReader();
+    const got = [];
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      got.push(value);
+    }
+    assert.deepEqual(got, expected(1, 1000)[0]);
+  });
+
+  it('it is its own async iterator; concurrent next() calls get the values in order', async () => {
+    const { iterator } = stream.numbers({ count: 10, hwm: 2 });
+    assert.equal(iterator[Symbol.asyncIterator](), iterator);
+    const results = await Promise.all(Array.from({ length: 12 }, () => iterator.next()));
+    assert.deepEqual(results.map((r) => r.value), [...expected(1, 10)[0], undefined, undefined]);
+    assert.deepEqual(results.map((r) => r.done), [...Array(10).fill(false), true, true]);
+  });
+
+  it('fail(error): the values written before, then next() rejects with that error', async () => {
+    const { iterator } = stream.numbers({ count: 100, hwm: 16, finish: 'fail' });
+    const got = [];
+    await assert.rejects(async () => { for await (const v of iterator) got.push(v); },
+      (e) => e instanceof RangeError && e.message === 'the writer failed' && e.code === 'E_WRITER');
+    assert.deepEqual(got, expected(1, 100)[0]);
+    assert.deepEqual(await iterator.next(), { value: undefined, done: true });
+  });
+
+  it('every writer destroyed without end(): the values, then ERR_NAPIX_STREAM_DROPPED', async () => {
+    const { iterator } = stream.numbers({ count: 50, writers: 2, hwm: 16, finish: 'drop' });
+    const got = [];
+    await assert.rejects(async () => { for await (const v of iterator) got.push(v); },
+      (e) => e.code === 'ERR_NAPIX_STREAM_DROPPED' && /StreamWriter/.test(e.message));
+    assert.equal(got.length, 100);
+  });
+
+  it('back-pressure: a writer never gets more than high_water_mark values ahead of next()', async () => {
+    const { iterator, id } = stream.numbers({ count: 400, hwm: 4 });
+    const got = [];
+    for await (const v of iterator) {
+      got.push(v);
+      if (got.length % 50 === 0) await new Promise((resolve) => setImmediate(resolve));  // a slow reader
+    }
+    assert.equal(got.length, 400);
+    const r = stream.results(id);
+    assert.equal(r.maxUnread, 4);  // reached, never passed
+  });
+
+  it('try_write: queue_full once high_water_mark values are unread', () => {
+    assert.deepEqual(stream.tryWrites(3, 5), ['ok', 'ok', 'ok', 'queue_full', 'queue_full']);
+  });
+
+  it('write() on the JS thread never blocks: queue_full when full', async () => {
+    const { iterator, statuses } = stream.jsThreadWrites(2, 4);
+    assert.deepEqual(statuses, ['ok', 'ok', 'queue_full', 'queue_full']);
+    assert.deepEqual(await collect(iterator), [0, 1]);
+  });
+
+  it('high_water_mark 0 is a RangeError', () => {
+    assert.throws(() => stream.badMark(), (e) => e instanceof RangeError && e.code === 'ERR_OUT_OF_RANGE' &&
+      /high_water_mark/.test(e.message));
+  });
+
+  for (const how of ['break', 'return', 'throw']) {
+    it(`the reader stops (${how}) with writers blocked: all wake with closing, exact ledger`, async () => {
+      const { iterator, id } = stream.numbers({ count: -1, writers: 4, hwm: 3, finish: 'none' });
+      await until(() => stream.results(id).blocked === 4, 10000, 'four blocked writers');
+      let taken = 0;
+      if (how === 'break') {
+        for await (const v of iterator) { if (++taken === 2) break; assert.equal(typeof v, 'number'); }
+      } else {
+        await iterator.next();
+        await iterator.next();
+        taken = 2;
+        if (how === 'return') assert.deepEqual(await iterator.return(7), { value: 7, done: true });
+        else await assert.rejects(iterator.throw(new Error('stop')), /stop/);
+      }
+      assert.deepEqual(await iterator.next(), { value: undefined, done: true });
+      await until(() => stream.results(id).running === 0, 10000, 'the writers to finish');
+      const r = stream.results(id);
+      assert.deepEqual(r.last, ['closing', 'closing', 'closing', 'closing']);
+      assert.equal(r.closing, 4);
+      assert.equal(r.written, r.ok);
+      assert.equal(r.written, r.converted + r.destroyedUnconverted);  // nothing lost silently
+      assert.ok(r.converted >= taken && r.converted - taken <= 3, `converted ${r.converted}, taken ${taken}`);
+    });
+  }
+
+  it('a value that fails to convert: the values before it, then its error; writers get closing', async () => {
+    const { iterator, id } = stream.picky(100, 3);
+    const got = [];
+    await assert.rejects(async () => { for await (const v of iterator) got.push(v); },
+      (e) => e instanceof TypeError && /picky: 3 refused/.test(e.message));
+    assert.deepEqual(got, [0, 1, 2]);
+    await until(() => stream.results(id).running === 0, 10000, 'the writer to finish');
+    const r = stream.results(id);
+    assert.equal(r.last[0], 'closing');
+    assert.equal(r.written, r.converted + r.destroyedUnconverted + 1);  // the refused one: destroyed converting
+  });
+
+  it('an iterator collected unread stops the stream: blocked writers wake with closing', async function () {
+    if (typeof global.gc !== 'function') this.skip();  // needs --expose-gc (npm test passes it)
+    let id;
+    (() => { ({ id } = stream.numbers({ count: -1, writers: 2, hwm: 2, finish: 'none' })); })();
+    await until(() => stream.results(id).blocked === 2, 10000, 'two blocked writers');
+    for (let i = 0; i < 20 && stream.results(id).running > 0; i++) {
+      global.gc();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await until(() => stream.results(id).running === 0, 10000, 'the writers to wake');
+    assert.deepEqual(stream.results(id).last, ['closing', 'closing']);
+  });
+
+  it('a for await waiting for values is never collected: the values written later still arrive', async function () {
+    if (typeof global.gc !== 'function') this.skip();
+    let id;
+    // The iterator is referenced only by this loop: while it waits for the writer, only napix's
+    // hold keeps it (and its pending promise) alive through the collections scheduled meanwhile.
+    const got = await (async () => {
+      const made = stream.numbers({ count: -1, hwm: 1, finish: 'none' });
+      id = made.id;
+      const out = [];
+      for await (const v of made.iterator) {
+        out.push(v);
+        if (out.length === 200) break;
+        if (out.length % 10 === 0) setImmediate(() => global.gc());
+      }
+      return out;
+    })();
+    assert.deepEqual(got, expected(1, 200)[0]);
+    await until(() => stream.results(id).running === 0, 10000, 'the writer to finish');
+    assert.deepEqual(stream.results(id).last, ['closing']);
+  });
+
+  it('Worker terminate() and process.exit() with blocked writers (x10 each): no crash, no hang, every writer told', async () => {
+    const r = await runFixture('stream_teardown.js', ['10'], { timeout: 60000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /writers done 80, refused 80/);
+  });
+});
