@@ -17,9 +17,9 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { spawn, spawnSync } = require('child_process');
+const { spawn } = require('child_process');
 const { option, Summary } = require('./lib/summary');
-const { ensureFromNpm } = require('./lib/npm');
+const { RUNTIMES, ensureRuntime } = require('./lib/runtimes');
 const { build, addonPath, variants } = require('./build');
 
 const root = path.resolve(__dirname, '..');
@@ -29,28 +29,7 @@ const chosenVariants = opt('variant') ? [opt('variant')] : variants;
 const idleMs = (Number(opt('idle')) || 90) * 1000;
 const exitGraceMs = 15000; // after the last spec, for the process to exit on its own
 
-// How each runtime is installed and how it runs a CommonJS script (Deno treats a .js file as ESM
-// unless told; both take V8's --expose-gc, which some specs use).
-const RUNTIMES = {
-  bun: {
-    npm: '@oven/bun-linux-x64@1',
-    bin: path.join('bin', 'bun'),
-    args: (script) => ['--expose-gc', script],
-    version: (bin) => `bun ${run(bin, ['--version'])}`,
-  },
-  deno: {
-    npm: '@deno/linux-x64-glibc@2',
-    bin: 'deno',
-    args: (script) => ['run', '-A', '--unstable-detect-cjs', '--v8-flags=--expose-gc', script],
-    version: (bin) => run(bin, ['--version']).split('\n')[0].replace(/\s*\(.*$/, ''),
-  },
-};
 const chosenRuntimes = (opt('runtimes') || Object.keys(RUNTIMES).join(',')).split(',').filter(Boolean);
-
-function run(bin, args) {
-  const r = spawnSync(bin, args, { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : null;
-}
 
 const summary = new Summary();
 const hangs = [];
@@ -72,9 +51,9 @@ function readProgress(file) {
 
 // Runs one spec file in its own process group; resolves { code, signal, hung, lingered } after it
 // exits or after the watchdog killed the group.
-function runOnce(bin, rt, variant, file, progressFile, excludeFile) {
+function runOnce(runtime, variant, file, progressFile, excludeFile) {
   return new Promise((resolve) => {
-    const child = spawn(bin, RUNTIMES[rt].args(path.join(__dirname, 'mocha.js')), {
+    const child = spawn(runtime.bin, runtime.args(path.join(__dirname, 'mocha.js')), {
       cwd: root,
       stdio: 'inherit',
       detached: true, // its own process group: the watchdog kills fixtures and Workers' children too
@@ -116,7 +95,8 @@ function runOnce(bin, rt, variant, file, progressFile, excludeFile) {
 }
 
 // One spec file on one runtime and variant, rerun past a hung spec. Returns counts.
-async function runFile(bin, rt, label, variant, file) {
+async function runFile(runtime, variant, file) {
+  const { name: rt, label } = runtime;
   const tag = `${process.pid}-${rt}-${variant}-${file.replace(/\W+/g, '_')}`;
   const progressFile = path.join(os.tmpdir(), `napix-runtimes-${tag}.jsonl`);
   const excludeFile = path.join(os.tmpdir(), `napix-runtimes-${tag}-exclude.json`);
@@ -126,7 +106,7 @@ async function runFile(bin, rt, label, variant, file) {
     fs.rmSync(progressFile, { force: true });
     if (done.length) fs.writeFileSync(excludeFile, JSON.stringify(done));
     console.log(`\n--- ${label} [${variant}] ${file}${attempt > 1 ? ` (run ${attempt}, past ${done.length} spec(s) already run)` : ''}`);
-    const r = await runOnce(bin, rt, variant, file, progressFile, done.length ? excludeFile : null);
+    const r = await runOnce(runtime, variant, file, progressFile, done.length ? excludeFile : null);
     const events = readProgress(progressFile);
     const finished = new Set();
     let current = null;
@@ -182,22 +162,19 @@ async function main() {
   }
   const files = specFiles();
   for (const rt of chosenRuntimes) {
-    const spec = RUNTIMES[rt];
-    if (!spec) { summary.record(rt, 0, 1, 0, `unknown runtime (have: ${Object.keys(RUNTIMES).join(', ')})`); continue; }
-    const got = ensureFromNpm(spec.npm, rt, spec.bin, rt);
-    if (got.skip || got.error) {
-      summary.record(rt, 0, 1, 0, got.skip || got.error); // a runtime that should be tested and is not is a failure
+    const runtime = ensureRuntime(rt);
+    if (runtime.error) {
+      summary.record(rt, 0, 1, 0, runtime.error); // a runtime that should be tested and is not is a failure
       continue;
     }
-    const label = spec.version(got.bin);
-    if (!label) { summary.record(rt, 0, 1, 0, `${got.bin} does not run`); continue; }
+    const { label } = runtime;
     for (const v of chosenVariants) {
       if (!fs.existsSync(addonPath(v))) { summary.record(`${label} [${v}]`, 0, 1, 0, 'addon missing'); continue; }
       console.log(`\n=== ${label}, addon variant: ${v} (C++ exceptions ${v === 'except' ? 'on' : 'off'})`);
       const started = Date.now();
       const total = { passed: 0, failed: 0, skipped: 0 };
       for (const f of files) {
-        const c = await runFile(got.bin, rt, label, v, f);
+        const c = await runFile(runtime, v, f);
         total.passed += c.passed; total.failed += c.failed; total.skipped += c.skipped;
       }
       summary.record(`${label} [${v}]`, total.passed, total.failed, total.skipped,
