@@ -5,6 +5,7 @@ const { spawnSync } = require('node:child_process');
 const { Worker } = require('node:worker_threads');
 const addon = require('./addon');
 const { until } = require('./helpers');
+const evalScript = require('node:path').join(__dirname, 'fixtures', 'eval.js'); // `-e` on every runtime
 
 const { promise } = addon;
 const dropped = (e) => {
@@ -106,7 +107,7 @@ describe(`promise [${addon.variant}]`, () => {
     it('settling twice or off the JS thread is a fatal error naming the misuse', () => {
       for (const [kind, re] of [['twice', /FATAL ERROR: napix napix::Deferred settled twice/],
         ['off-thread', /FATAL ERROR: napix napix::Deferred settled off its JavaScript thread/]]) {
-        const r = spawnSync(process.execPath, ['-e', `require(process.argv[1]).promise.misuse('${kind}')`, addon.file], { encoding: 'utf8' });
+        const r = spawnSync(process.execPath, [evalScript, `require(process.argv[1]).promise.misuse('${kind}')`, addon.file], { encoding: 'utf8' });
         assert.notEqual(r.status, 0);
         assert.match(r.stderr, re);
       }
