@@ -13,6 +13,10 @@
 //                                tarball, then `npm install` and `node index.js` there
 //   --keep                       with --packed: keep the temp dir and print where it is
 //   --verbose                    print npm's and the compiler's output even on success
+//   --runtime=bun|deno           run each index.js under Bun or Deno (installed once into .cache/,
+//                                scripts/lib/runtimes.js); npm and node-gyp still build with Node
+//   --no-build                   run index.js against the example's existing install and build
+//                                (a run after `npm run examples`, e.g. under another runtime)
 //
 // A compiler warning in an example fails it: the napix headers promise -Wall -Wextra clean builds.
 const fs = require('fs');
@@ -21,6 +25,8 @@ const path = require('path');
 const { spawnSync } = require('child_process');
 const { option } = require('./lib/summary');
 const { root, localNodedir } = require('./lib/node-gyp');
+const { npmCommand } = require('./lib/npm');
+const { ensureRuntime } = require('./lib/runtimes');
 
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(`--${name}`);
@@ -28,18 +34,11 @@ const only = option('only', argv);
 const repeat = Math.max(1, Number(option('repeat', argv)) || 1);
 const timeoutMs = (Number(option('timeout', argv)) || 60) * 1000;
 const packed = flag('packed');
+const noBuild = flag('no-build');
 const verbose = flag('verbose');
 const examplesDir = path.join(root, 'examples');
-
-// npm's CLI: the one running us, else the one installed beside this node, else `npm` on PATH.
-function npmCommand() {
-  const candidates = [
-    process.env.npm_execpath,
-    path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js'),
-  ];
-  const cli = candidates.find((p) => p && p.endsWith('.js') && fs.existsSync(p));
-  return cli ? [process.execPath, [cli]] : [process.platform === 'win32' ? 'npm.cmd' : 'npm', []];
-}
+const runtimeName = option('runtime', argv);
+let runtime = null; // { bin, label, args(script) } with --runtime=
 
 // Local headers when they sit beside this node (never a download, never $HOME's node-gyp cache):
 // node-gyp lets npm_config_nodedir beat --nodedir, and npm passes the variable on to the example's
@@ -67,7 +66,7 @@ function seconds(since) {
 }
 
 function run(cmd, args, cwd, env, timeout) {
-  return spawnSync(cmd, args, { cwd, env, encoding: 'utf8', timeout, maxBuffer: 64 << 20 });
+  return spawnSync(cmd, args, { cwd, env, encoding: 'utf8', timeout, killSignal: 'SIGKILL', maxBuffer: 64 << 20 });
 }
 
 function failureOf(r) {
@@ -100,36 +99,62 @@ function copyOut(name, dir, tarball) {
 }
 
 function runExample(name, dir, env) {
-  const [npm, pre] = npmCommand();
   console.log(`\n=== ${name} (${dir})`);
   let since = Date.now();
+  if (noBuild) {
+    if (!fs.existsSync(path.join(dir, 'build')) || !fs.existsSync(path.join(dir, 'node_modules'))) {
+      return 'not built (--no-build): run `npm run examples` first';
+    }
+  } else {
+    const failure = install(dir, env, since);
+    if (failure) return failure;
+  }
+  return runIndex(dir);
+}
+
+function install(dir, env, since) {
+  const [npm, pre] = npmCommand();
   // Nothing stale: a previous build against other headers, or a napix linked from elsewhere.
   for (const f of ['build', 'node_modules', 'package-lock.json']) fs.rmSync(path.join(dir, f), { recursive: true, force: true });
-  const install = run(npm, [...pre, 'install', '--no-audit', '--no-fund', '--foreground-scripts'], dir, env, 600000);
-  const installLog = `${install.stdout}${install.stderr}`;
+  const r = run(npm, [...pre, 'install', '--no-audit', '--no-fund', '--foreground-scripts'], dir, env, 600000);
+  const installLog = `${r.stdout}${r.stderr}`;
   const warnings = installLog.split('\n').filter((l) => /\bwarning:/.test(l));
-  const installFailure = failureOf(install) || (warnings.length ? `${warnings.length} compiler warning(s)` : null);
+  const installFailure = failureOf(r) || (warnings.length ? `${warnings.length} compiler warning(s)` : null);
   console.log(`$ npm install --no-audit --no-fund  [${installFailure || 'ok'}, ${seconds(since)}]`);
   if (installFailure || verbose) process.stdout.write(installLog);
   if (installFailure) return `npm install: ${installFailure}`;
+  return null;
+}
 
+function runIndex(dir) {
+  const [cmd, args, shown] = runtime ? [runtime.bin, runtime.args('index.js'), `${runtime.name} index.js`]
+    : [process.execPath, ['index.js'], 'node index.js'];
   for (let i = 1; i <= repeat; i++) {
-    since = Date.now();
-    const r = run(process.execPath, ['index.js'], dir, process.env, timeoutMs);
+    const since = Date.now();
+    const r = run(cmd, args, dir, { ...process.env, NO_COLOR: '1' }, timeoutMs);
     const failure = failureOf(r);
     if (i === 1 || failure) {
-      console.log(`$ node index.js${repeat > 1 ? `  (run ${i} of ${repeat})` : ''}  [${failure || 'ok'}, ${seconds(since)}]`);
+      console.log(`$ ${shown}${repeat > 1 ? `  (run ${i} of ${repeat})` : ''}  [${failure || 'ok'}, ${seconds(since)}]`);
       process.stdout.write(r.stdout);
       process.stdout.write(r.stderr);
     }
-    if (failure) return `node index.js, run ${i}: ${failure}`;
+    if (failure) return `${shown}, run ${i}: ${failure}`;
   }
-  if (repeat > 1) console.log(`$ node index.js  [ok: ${repeat} of ${repeat} runs passed]`);
+  if (repeat > 1) console.log(`$ ${shown}  [ok: ${repeat} of ${repeat} runs passed]`);
   return null;
 }
 
 function main() {
   const names = listExamples();
+  if (runtimeName) {
+    runtime = ensureRuntime(runtimeName);
+    if (runtime.error) {
+      console.log(`examples: --runtime=${runtimeName}: ${runtime.error}`);
+      process.exitCode = 1;
+      return;
+    }
+    console.log(`running each example's index.js under ${runtime.label}`);
+  }
   let base = null;
   let tarball = null;
   let env;
@@ -154,7 +179,7 @@ function main() {
     results.push({ name, failure });
   }
 
-  console.log(`\n=== examples${packed ? ' (copied out, napix from the packed tarball)' : ''}`);
+  console.log(`\n=== examples${runtime ? ` under ${runtime.label}` : ''}${packed ? ' (copied out, napix from the packed tarball)' : ''}`);
   for (const { name, failure } of results) console.log(`  ${name}: ${failure ? `FAILED: ${failure}` : 'passed'}`);
   const failed = results.filter((r) => r.failure).length;
   console.log(`${results.length - failed} examples passed, ${failed} failed`);

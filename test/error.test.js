@@ -2,6 +2,7 @@
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
 const addon = require('./addon');
+const evalScript = require('node:path').join(__dirname, 'fixtures', 'eval.js'); // `-e` on every runtime
 
 const { error } = addon;
 
@@ -134,7 +135,7 @@ describe(`error.h [${addon.variant}]`, () => {
       });
     } else {
       it('value() on an error is a fatal error naming the misuse', () => {
-        const r = spawnSync(process.execPath, ['-e', 'require(process.argv[1]).error.resultMisuse()', addon.file], {
+        const r = spawnSync(process.execPath, [evalScript, 'require(process.argv[1]).error.resultMisuse()', addon.file], {
           encoding: 'utf8',
         });
         assert.notEqual(r.status, 0);

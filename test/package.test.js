@@ -5,7 +5,7 @@ const assert = require('node:assert/strict');
 const path = require('node:path');
 const os = require('node:os');
 const { execFileSync, spawnSync } = require('node:child_process');
-const { nodeGypScript, nodeGypArgs, localNodedir } = require('../scripts/lib/node-gyp');
+const { nodeGypScript, nodeGypArgs, localNodedir, toolNode } = require('../scripts/lib/node-gyp');
 const addon = require('./addon');
 
 const root = path.join(__dirname, '..');
@@ -13,10 +13,11 @@ const fs = require('node:fs');
 
 // npm's CLI: the one running us, else the one beside this node, else the system's (a matrix run
 // uses Node binaries that ship without npm; `npm pack` does not depend on the Node version).
+// npm and node-gyp run on Node (toolNode) also when the specs run under Bun or Deno.
 function npmCli() {
   const candidates = [
     process.env.npm_execpath,
-    path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js'),
+    path.join(path.dirname(toolNode()), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js'),
     '/usr/lib/node_modules/npm/bin/npm-cli.js',
     '/usr/local/lib/node_modules/npm/bin/npm-cli.js',
   ];
@@ -29,7 +30,7 @@ describe(`package [${addon.variant}]`, function () {
   before(() => {
     const cli = npmCli();
     assert.ok(cli, 'npm-cli.js not found');
-    const out = execFileSync(process.execPath, [cli, 'pack', '--dry-run', '--json', '--ignore-scripts'], {
+    const out = execFileSync(toolNode(), [cli, 'pack', '--dry-run', '--json', '--ignore-scripts'], {
       cwd: root, encoding: 'utf8', env: { ...process.env, npm_config_loglevel: 'silent' },
     });
     files = JSON.parse(out)[0].files.map((f) => f.path).sort();
@@ -94,7 +95,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 NODE_API_MODULE(app, Init)
 `);
       const nodedir = localNodedir();
-      const r = spawnSync(process.execPath, [nodeGypScript(), command, ...nodeGypArgs()], {
+      const r = spawnSync(toolNode(), [nodeGypScript(), command, ...nodeGypArgs()], {
         cwd: app, encoding: 'utf8', env: nodedir ? { ...process.env, npm_config_nodedir: nodedir } : process.env,
       });
       assert.equal(r.status, 0, `node-gyp ${command} failed:\n${r.stdout}\n${r.stderr}`);

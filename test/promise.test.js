@@ -5,6 +5,7 @@ const { spawnSync } = require('node:child_process');
 const { Worker } = require('node:worker_threads');
 const addon = require('./addon');
 const { until } = require('./helpers');
+const evalScript = require('node:path').join(__dirname, 'fixtures', 'eval.js'); // `-e` on every runtime
 
 const { promise } = addon;
 const dropped = (e) => {
@@ -90,13 +91,7 @@ describe(`promise [${addon.variant}]`, () => {
     // (NODE_ADDON_API_CPP_EXCEPTIONS_ALL), so the documented std::logic_error reaches JS. Without
     // it the process aborts (std::terminate): run in a child so a regression fails, not kills.
     it('a documented misuse left uncaught reaches JS as an Error naming it, not an abort', () => {
-      const script = `const { promise } = require(process.argv[1]);
-        const out = {};
-        for (const kind of ['twice', 'call_sync', 'typed_call_sync', 'send_sync', 'result_value']) {
-          try { out[kind] = 'returned ' + promise.misuseUncaught(kind); } catch (e) { out[kind] = (e instanceof Error ? 'Error: ' : 'non-Error: ') + e.message; }
-        }
-        console.log(JSON.stringify(out));`;
-      const r = spawnSync(process.execPath, ['-e', script, addon.file], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [path.join(__dirname, 'fixtures', 'misuse_uncaught.js'), addon.file], { encoding: 'utf8' });
       assert.equal(r.signal, null, `the child died of ${r.signal}: ${r.stderr}`);
       assert.equal(r.status, 0, r.stderr);
       const deadlock = 'Error: napix: a blocking call (send_sync/call_sync) on the JavaScript thread would deadlock';
@@ -112,7 +107,7 @@ describe(`promise [${addon.variant}]`, () => {
     it('settling twice or off the JS thread is a fatal error naming the misuse', () => {
       for (const [kind, re] of [['twice', /FATAL ERROR: napix napix::Deferred settled twice/],
         ['off-thread', /FATAL ERROR: napix napix::Deferred settled off its JavaScript thread/]]) {
-        const r = spawnSync(process.execPath, ['-e', `require(process.argv[1]).promise.misuse('${kind}')`, addon.file], { encoding: 'utf8' });
+        const r = spawnSync(process.execPath, [evalScript, `require(process.argv[1]).promise.misuse('${kind}')`, addon.file], { encoding: 'utf8' });
         assert.notEqual(r.status, 0);
         assert.match(r.stderr, re);
       }

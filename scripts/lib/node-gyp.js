@@ -7,10 +7,23 @@ const { spawnSync } = require('child_process');
 
 const root = path.resolve(__dirname, '..', '..');
 
+// The Node that runs the build tools (node-gyp, npm) and whose headers they use: the running one,
+// or — under Bun or Deno (scripts/runtimes.js), which load addons but ship neither node-gyp nor
+// Node's headers — NAPIX_NODE, else the first `node` on PATH.
+function toolNode() {
+  if (!process.versions.bun && !process.versions.deno) return process.execPath;
+  if (process.env.NAPIX_NODE) return process.env.NAPIX_NODE;
+  for (const dir of (process.env.PATH || '').split(path.delimiter)) {
+    const p = path.join(dir, 'node');
+    try { fs.accessSync(p, fs.constants.X_OK); return fs.realpathSync(p); } catch { /* next */ }
+  }
+  throw new Error('napix: under Bun or Deno the build tools need Node: set NAPIX_NODE or put node on PATH');
+}
+
 function nodeGypScript() {
   const candidates = [];
   if (process.env.npm_config_node_gyp) candidates.push(process.env.npm_config_node_gyp);
-  const prefix = path.resolve(path.dirname(process.execPath), '..');
+  const prefix = path.resolve(path.dirname(toolNode()), '..');
   candidates.push(path.join(prefix, 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
   try {
     candidates.push(require.resolve('node-gyp/bin/node-gyp.js', { paths: [root] }));
@@ -24,7 +37,7 @@ function nodeGypScript() {
 
 // node-gyp's --nodedir wants the prefix whose include/node holds node_api.h and common.gypi.
 function localNodedir() {
-  const prefix = path.resolve(path.dirname(process.execPath), '..');
+  const prefix = path.resolve(path.dirname(toolNode()), '..');
   return fs.existsSync(path.join(prefix, 'include', 'node', 'common.gypi')) ? prefix : null;
 }
 
@@ -40,7 +53,7 @@ function runNodeGyp(command, extra = [], { cwd = root, env = process.env } = {})
   // node-gyp lets npm_config_nodedir from the environment beat --nodedir: set both the same.
   const nodedir = localNodedir();
   const childEnv = nodedir ? { ...env, npm_config_nodedir: nodedir } : env;
-  const r = spawnSync(process.execPath, args, { cwd, stdio: 'inherit', env: childEnv });
+  const r = spawnSync(toolNode(), args, { cwd, stdio: 'inherit', env: childEnv });
   if (r.error) throw r.error;
   return r.status === 0;
 }
@@ -58,4 +71,4 @@ function needsConfigure(dir, gypFiles) {
   return gypFiles.some((f) => mtime(path.join(dir, f)) > stamp);
 }
 
-module.exports = { root, nodeGypScript, localNodedir, nodeGypArgs, runNodeGyp, needsConfigure, mtime };
+module.exports = { root, toolNode, nodeGypScript, localNodedir, nodeGypArgs, runNodeGyp, needsConfigure, mtime };
