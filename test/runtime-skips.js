@@ -50,6 +50,7 @@ const skips = {
     ...entries(alsSpecs, R.als),
     ...entries([
       ['module_pin', 'module pin a native thread outlives its Worker-only addon without crashing (x3)'],
+      ['stream', 'stream: native writers, JS async iteration Worker terminate() and process.exit() with blocked writers (x10 each): no crash, no hang, every writer told'],
       ['promise', 'promise to_future a promise that never settles fails the future with ClosingError when its Worker ends'],
       ['stress', 'stress Worker terminate() while 4 producers mix every operation, exact ledgers x5'],
       ['stress', 'stress Worker process.exit() inside a callback while 4 producers mix every operation, exact ledgers x5'],

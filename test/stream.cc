@@ -154,10 +154,11 @@ Napi::Value try_writes(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   napix::StreamOptions options;
   options.high_water_mark = static_cast<std::size_t>(int_arg(info, 0));
+  const int n = int_arg(info, 1);  // read here: no Node-API off the JS thread
   auto [writer, it] = napix::stream<double>(env, options);
   std::vector<Status> got;
-  std::thread t([&, w = writer] {
-    for (int i = 0; i < int_arg(info, 1); ++i) got.push_back(w.try_write(i));
+  std::thread t([&got, n, w = writer] {
+    for (int i = 0; i < n; ++i) got.push_back(w.try_write(i));
   });
   t.join();
   Napi::Array out = Napi::Array::New(env);
