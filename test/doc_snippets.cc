@@ -1,5 +1,6 @@
 // Every C++ block in README.md and doc/*.md is copied here verbatim (test/docs.test.js checks it),
 // so the docs' code is compiled in both exception modes by `npm test`.
+#include <cstdint>
 #include <cstdlib>
 #include <future>
 #include <memory>
@@ -94,6 +95,19 @@ Napi::Value stream_numbers(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// countUp(n) -> an async iterable of 0 .. n-1, written by a native thread (doc/stream.md).
+Napi::Value count_up(const Napi::CallbackInfo& info) {
+  std::uint32_t n = info[0].As<Napi::Number>().Uint32Value();
+  auto [writer, numbers] = napix::stream<std::uint32_t>(info.Env());
+  std::thread([writer = writer, n] {
+    for (std::uint32_t i = 0; i < n; ++i) {
+      if (writer.write(i) != napix::Status::ok) return;  // the reader stopped
+    }
+    writer.end();
+  }).detach();
+  return numbers;
+}
+
 // compute(n) -> Promise<number>: the work runs on a std::thread, the promise settles on the JS
 // thread through a Channel.
 Napi::Value compute(const Napi::CallbackInfo& info) {
@@ -165,6 +179,7 @@ void init_doc_snippets(Napi::Env env, Napi::Object exports) {
   napix_test::add(o, "watch", doc_snippets::watch);
   napix_test::add(o, "askJs", doc_snippets::ask_js_js);
   napix_test::add(o, "streamNumbers", doc_snippets::stream_numbers);
+  napix_test::add(o, "countUp", doc_snippets::count_up);
   napix_test::add(o, "compute", doc_snippets::compute);
   napix_test::add(o, "maybeLater", doc_snippets::maybe_later);
   exports.Set("docs", o);

@@ -188,6 +188,13 @@ describe(`stream: native writers, JS async iteration [${addon.variant}]`, () => 
     assert.deepEqual(stream.results(id).last, ['closing']);
   });
 
+  it('doc/stream.md\'s countUp example: 0 .. n-1, and break stops its thread', async () => {
+    assert.deepEqual(await collect(addon.docs.countUp(5)), [0, 1, 2, 3, 4]);
+    const seen = [];
+    for await (const i of addon.docs.countUp(1e9)) { seen.push(i); if (i === 20) break; }
+    assert.equal(seen.length, 21);
+  });
+
   it('Worker terminate() and process.exit() with blocked writers (x10 each): no crash, no hang, every writer told', async () => {
     const r = await runFixture('stream_teardown.js', ['10'], { timeout: 60000 });
     assert.equal(r.code, 0, r.stderr);

@@ -1,114 +1,70 @@
-// event-stream — a native producer thread whose events JavaScript reads with `for await`
-// (stream.js wraps this class in an async iterator).
+// event-stream — a native producer thread whose events JavaScript reads with `for await`,
+// through napix::stream: back-pressure, order, and a clean stop on `break` come with it.
 //
-//   new Producer(count, window, onEvent)  starts the thread: onEvent(seq, value) for each event,
-//                                         then onEvent() with no arguments at the end
-//   producer.taken()                      the consumer took one event: the thread may send another
-//   producer.stop()                       stops the thread and joins it (break / return() calls it)
-//   producer.keepAlive(bool)              whether the stream keeps the event loop alive
-//   producer.produced                     how many events the thread has sent so far
-//
-// Back-pressure: at most `window` events are sent and not yet taken; then the thread waits.
-// The stream starts unref'ed: stream.js keeps it alive only while a `for await` waits for an
-// event, so an abandoned iterator never keeps the process alive.
+//   const { events, produced } = addon.events(count, { window })
+//   for await (const { seq, value } of events) { ... }   // `break` stops the producer
+//   produced()                                             // events the thread has written so far
 #include <napix.h>
 
 #include <atomic>
 #include <cmath>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
+#include <memory>
 #include <thread>
+
+// One event, and how it becomes a JS object: napix converts each value on the JS thread.
+struct Event {
+  std::uint32_t seq;
+  double value;
+};
+
+template <>
+struct napix::Converter<Event> {
+  static Napi::Value to_js(Napi::Env env, const Event& e) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("seq", e.seq);
+    o.Set("value", e.value);
+    return o;
+  }
+};
 
 namespace {
 
-class Producer : public Napi::ObjectWrap<Producer> {
- public:
-  static Napi::Function define(Napi::Env env) {
-    return DefineClass(env, "Producer",
-                       {InstanceMethod<&Producer::taken>("taken"),
-                        InstanceMethod<&Producer::stop>("stop"),
-                        InstanceMethod<&Producer::keep_alive>("keepAlive"),
-                        InstanceAccessor<&Producer::produced>("produced")});
+Napi::Value events(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  // Bad arguments are a RangeError/TypeError here, before any thread starts.
+  auto count = napix::from_js<std::uint32_t>(info[0]);
+  napix::StreamOptions options;
+  options.name = "event-stream";
+  if (info[1].IsObject()) {
+    Napi::Value window = info[1].As<Napi::Object>().Get("window");
+    if (!window.IsUndefined()) options.high_water_mark = napix::from_js<std::uint32_t>(window);
   }
+  auto [writer, iterator] = napix::stream<Event>(env, options);
+  auto produced = std::make_shared<std::atomic<std::uint32_t>>(0);
 
-  explicit Producer(const Napi::CallbackInfo& info)
-      : Napi::ObjectWrap<Producer>(info),
-        credits_(napix::from_js<std::uint32_t>(info[1])),
-        // Options {name, max_queue, keep_alive}: unbounded (the credits bound it), unref'ed.
-        on_event_(napix::from_js<Napi::Function>(info[2]), {"event-stream", 0, false}) {
-    auto count = napix::from_js<std::uint32_t>(info[0]);
-    thread_ = std::thread([this, count] { run(count); });
-  }
-
-  // Garbage collected (or the environment torn down) without stop(): the same clean stop.
-  ~Producer() override { stop_and_join(); }
-
- private:
-  // The producer thread. It uses on_event_ (its methods are thread-safe) until stop() joins it.
-  void run(std::uint32_t count) {
+  // The producer: write() waits while `window` events are unread, and returns `closing` once the
+  // reader stopped (break, return(), a throw in the loop, the iterator collected, teardown) —
+  // so the thread always ends on its own and may be detached.
+  std::thread([writer = writer, count, produced] {
     for (std::uint32_t seq = 0; seq < count; ++seq) {
-      {
-        std::unique_lock<std::mutex> lock(mutex_);
-        room_.wait(lock, [this] { return stopping_ || credits_ > 0; });  // back-pressure
-        if (stopping_) return;
-        --credits_;
-      }
       double value = std::sqrt(static_cast<double>(seq));  // stands in for real work
-      // Never blocks (the queue is unbounded; the credits bound it). `closing`: JS is gone.
-      if (on_event_.call(seq, value) != napix::Status::ok) return;
-      produced_.fetch_add(1, std::memory_order_relaxed);
+      if (writer.write(Event{seq, value}) != napix::Status::ok) return;
+      produced->fetch_add(1, std::memory_order_relaxed);
     }
-    on_event_.call();  // no arguments: the end of the stream
-  }
+    writer.end();
+  }).detach();
 
-  Napi::Value taken(const Napi::CallbackInfo& info) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      ++credits_;
-    }
-    room_.notify_one();
-    return info.Env().Undefined();
-  }
-
-  Napi::Value stop(const Napi::CallbackInfo& info) {
-    stop_and_join();
-    return info.Env().Undefined();
-  }
-
-  Napi::Value keep_alive(const Napi::CallbackInfo& info) {
-    if (napix::from_js<bool>(info[0])) on_event_.ref(); else on_event_.unref();  // JS thread only
-    return info.Env().Undefined();
-  }
-
-  // Joining on the JS thread is safe only because the thread never waits for the JS thread: it
-  // waits for credits (woken here) and its calls never block. Then abort() drops the events
-  // still queued for JS and lets go of the JS function.
-  void stop_and_join() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stopping_ = true;
-    }
-    room_.notify_all();
-    if (thread_.joinable()) thread_.join();
-    on_event_.abort();
-  }
-
-  Napi::Value produced(const Napi::CallbackInfo& info) {
-    return napix::to_js(info.Env(), produced_.load(std::memory_order_relaxed));
-  }
-
-  std::mutex mutex_;
-  std::condition_variable room_;
-  std::uint32_t credits_ = 0;  // events the thread may still send before one is taken
-  bool stopping_ = false;
-  std::atomic<std::uint32_t> produced_{0};
-  napix::ThreadSafeCallback on_event_;
-  std::thread thread_;  // last: started once everything it uses is initialized
-};
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("events", iterator);
+  out.Set("produced", Napi::Function::New(env, [produced](const Napi::CallbackInfo& i) {
+            return napix::to_js(i.Env(), produced->load(std::memory_order_relaxed));
+          }));
+  return out;
+}
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
-  exports.Set("Producer", Producer::define(env));
+  exports.Set("events", Napi::Function::New(env, events, "events"));
   return exports;
 }
 
