@@ -14,6 +14,10 @@
       'test/task.cc',
       'test/stress.cc',
       'test/delivery.cc',
+      'test/completions.cc',
+      'test/persistent.cc',
+      'test/bytes.cc',
+      'test/cancel.cc',
     ],
   },
   'target_defaults': {

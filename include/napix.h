@@ -11,3 +11,6 @@
 #include "napix/typed_threadsafe_callback.h"
 #include "napix/promise.h"
 #include "napix/task.h"
+#include "napix/persistent.h"
+#include "napix/bytes.h"
+#include "napix/cancel.h"
