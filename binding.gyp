@@ -15,6 +15,10 @@
       'test/stress.cc',
       'test/delivery.cc',
       'test/stream.cc',
+      'test/completions.cc',
+      'test/persistent.cc',
+      'test/bytes.cc',
+      'test/cancel.cc',
     ],
   },
   'target_defaults': {

@@ -2,7 +2,7 @@
 // Runs the napix benchmarks (build first: `npm run bench` does both). See bench/README.md.
 //   --quick      N = 200,000, fewer repetitions (under a minute)
 //   --reps=K     repetitions of every throughput scenario (default 5; 3 with --quick)
-//   --only=tput,rt,mem,promise,task   run some of the parts
+//   --only=tput,rt,mem,promise,task,xthread   run some of the parts
 //   --load=N     run every part twice: idle, then beside N CPU-bound helper processes that the
 //                bench starts and stops itself (default: one per CPU; 0: idle only)
 //   --out=FILE   where the JSON goes (default bench/results/latest.json); latest.md and latest.svg
@@ -32,7 +32,7 @@ const config = {
   memCalls: 1000000,
   memReps: quick ? 1 : 3,
 };
-const only = (opt('only') || 'tput,rt,mem,promise,task').split(',');
+const only = (opt('only') || 'tput,rt,mem,promise,task,xthread').split(',');
 const load = opt('load') === null ? os.cpus().length : Math.max(0, Math.floor(Number(opt('load')) || 0));
 config.load = load;
 const outFile = path.resolve(opt('out') || path.join(__dirname, 'results', 'latest.json'));
@@ -403,6 +403,40 @@ async function tasks() {
   return out;
 }
 
+// Cross-thread building blocks (issue 17): to_js of a 16 MiB Bytes against a copy into a new
+// Buffer; N Persistents dropped on a native thread against one raw tsfn call per release;
+// call_sync_for against call_sync per round trip.
+async function xthread() {
+  const mib16 = 16 << 20;
+  const nDrop = quick ? 20000 : 100000;
+  const nRt = quick ? 2000 : 10000;
+  const reps = config.reps;
+  const bytes = { napix: [], copy: [] };
+  const drop = { napix: [], raw: [] };
+  const rt = { sync: [], for: [] };
+  await addon.callSyncFor('sync', (i) => i, 500);  // warm-up
+  await addon.callSyncFor('for', (i) => i, 500);
+  for (let r = 0; r < reps; r++) {
+    const flip = r % 2;
+    for (const k of flip ? ['copy', 'napix'] : ['napix', 'copy']) { gc(); await settle(); bytes[k].push(addon.bytesToJs(k, mib16, 8)); }
+    for (const k of flip ? ['raw', 'napix'] : ['napix', 'raw']) { gc(); await settle(); drop[k].push(await addon.persistentDrop(k, nDrop)); }
+    for (const k of flip ? ['for', 'sync'] : ['sync', 'for']) { gc(); await settle(); rt[k].push(await addon.callSyncFor(k, (i) => i, nRt)); }
+  }
+  gc();
+  const out = {
+    bytes: { napixNs: median(bytes.napix), copyNs: median(bytes.copy), speedupVsCopy: median(bytes.copy) / median(bytes.napix), samples: bytes },
+    drop: { napixNs: median(drop.napix) / nDrop, rawNs: median(drop.raw) / nDrop, vsRaw: median(drop.napix) / median(drop.raw), samples: drop },
+    callSyncFor: { syncNs: median(rt.sync), forNs: median(rt.for), vsSync: median(rt.for) / median(rt.sync), samples: rt },
+  };
+  console.log(`\nCross-thread (median of ${reps})`);
+  console.log(table(['scenario', 'napix', 'baseline', 'ratio'], [
+    ['to_js of a 16 MiB Bytes vs napi_create_buffer_copy (µs)', fmt(out.bytes.napixNs / 1e3, 1), fmt(out.bytes.copyNs / 1e3, 1), `${fmt(out.bytes.speedupVsCopy, 1)}x faster`],
+    [`${nDrop.toLocaleString('en')} Persistents dropped on a thread vs raw tsfn per release (ns/release)`, fmt(out.drop.napixNs, 1), fmt(out.drop.rawNs, 1), `${fmt(out.drop.vsRaw)}x time`],
+    ['call_sync_for vs call_sync (µs per round trip)', fmt(out.callSyncFor.forNs / 1e3, 2), fmt(out.callSyncFor.syncNs / 1e3, 2), `${fmt(out.callSyncFor.vsSync)}x time`],
+  ]));
+  return out;
+}
+
 // Targets. `dir` says which way is better ('max': higher), for the comparison with `prev`, the
 // committed run this one replaces: an idle ratio more than 5% worse than there is flagged.
 function targets(res, loaded, prev) {
@@ -436,6 +470,11 @@ function targets(res, loaded, prev) {
   if (res.promises) {
     add('promise() + resolve time vs raw <= 1.10x', res.promises.create.find((x) => x.design === 'napix').vsRaw, 1.1, 'min');
     add('settle_with from a thread vs raw tsfn per settlement >= 2x faster', res.promises.cross.find((y) => y.design === 'napix').speedupVsRaw, 2, 'max');
+  }
+  if (res.xthread) {
+    add('to_js of a 16 MiB Bytes vs copying into a new Buffer >= 20x faster', res.xthread.bytes.speedupVsCopy, 20, 'max');
+    add('Persistents dropped on a thread vs raw tsfn per release <= 0.5x', res.xthread.drop.vsRaw, 0.5, 'min');
+    add('call_sync_for vs call_sync per call <= 1.1x', res.xthread.callSyncFor.vsSync, 1.1, 'min');
   }
   if (res.tasks) {
     add('task batch vs raw napi_async_work >= 3x faster', res.tasks.batch.find((x) => x.design === 'napix').speedupVsRaw, 3, 'max');
@@ -519,6 +558,7 @@ async function main() {
   await part('mem', 'memory', memory);
   await part('promise', 'promises', promises);
   await part('task', 'tasks', tasks);
+  await part('xthread', 'xthread', xthread);
   res.targets = targets(res, loaded, prev);
   const seconds = (Date.now() - t0) / 1e3;
   fs.mkdirSync(path.dirname(outFile), { recursive: true });

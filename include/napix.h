@@ -12,3 +12,6 @@
 #include "napix/promise.h"
 #include "napix/task.h"
 #include "napix/stream.h"
+#include "napix/persistent.h"
+#include "napix/bytes.h"
+#include "napix/cancel.h"

@@ -23,6 +23,10 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   init_stress(env, exports);
   init_delivery(env, exports);
   init_stream(env, exports);
+  init_completions(env, exports);
+  init_persistent(env, exports);
+  init_bytes(env, exports);
+  init_cancel(env, exports);
   return exports;
 }
 

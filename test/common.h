@@ -24,6 +24,10 @@ void init_task(Napi::Env env, Napi::Object exports);
 void init_stress(Napi::Env env, Napi::Object exports);
 void init_delivery(Napi::Env env, Napi::Object exports);
 void init_stream(Napi::Env env, Napi::Object exports);
+void init_completions(Napi::Env env, Napi::Object exports);
+void init_persistent(Napi::Env env, Napi::Object exports);
+void init_bytes(Napi::Env env, Napi::Object exports);
+void init_cancel(Napi::Env env, Napi::Object exports);
 
 namespace napix {
 namespace detail {

@@ -2,6 +2,7 @@
 // (Neon's Channel). Copies share the queue; any thread may send closures to run on the JS thread.
 #pragma once
 
+#include <chrono>
 #include <future>
 #include <memory>
 #include <stdexcept>
@@ -81,6 +82,15 @@ class Channel {
   template <class F, class R = std::invoke_result_t<F&, Napi::Env>>
   Fallible<R> send_sync(F&& f) const;
 
+  /// As `send_sync`, giving up after `timeout` (any `std::chrono::duration`) with `TimeoutError`
+  /// (exceptions off: a `Result` whose error has code `"ERR_NAPIX_TIMEOUT"`): a closure not yet
+  /// started then never runs (it is destroyed unrun), one already running has its result
+  /// discarded. The time counts from when the closure is queued (a bounded queue's wait for room
+  /// comes first). On the JS thread: `std::logic_error` at once, `f` never runs.
+  /// Thread: any but the JS thread.
+  template <class Rep, class Period, class F, class R = std::invoke_result_t<F&, Napi::Env>>
+  Fallible<R> send_sync_for(const std::chrono::duration<Rep, Period>& timeout, F&& f) const;
+
   /// Runs `f(Napi::Env)` on the JS thread and settles `d` with its result, like
   /// `Deferred::settle_with` (a throw rejects). Needs <napix/promise.h>. Returns as `send`; when
   /// the closure never runs, `d` is destroyed and its promise rejects with
@@ -88,6 +98,13 @@ class Channel {
   /// (`d`'s type is spelled through F only so that this header needs no complete Deferred.)
   template <class F>
   Status settle_with(detail::dependent_t<Deferred, F> d, F&& f) const;
+
+  /// As `settle_with`, but never blocks and never takes `d` unless it queued the closure: on `ok`
+  /// `d` is moved from; on `queue_full` (a full bounded queue) or `closing`, `d` still holds its
+  /// unsettled promise for the caller to retry or settle another way (`f` is destroyed either
+  /// way). Needs <napix/promise.h>. Thread: any.
+  template <class F>
+  Status try_settle_with(detail::dependent_t<Deferred, F>& d, F&& f) const;
 
   /// Whether this queue keeps the event loop alive. Thread: JS thread only.
   void ref() const;
@@ -183,6 +200,19 @@ Fallible<R> Channel::send_sync(F&& f) const {
   return waiter.wait().take();
 }
 
+template <class Rep, class Period, class F, class R>
+Fallible<R> Channel::send_sync_for(const std::chrono::duration<Rep, Period>& timeout, F&& f) const {
+  if (on_js_thread()) return detail::Outcome<R>::would_deadlock().take();
+  auto call = std::make_shared<detail::TimedCall<R>>();
+  push(
+      [fn = std::forward<F>(f), slot = detail::TimedSlot<R>(call)](Napi::Env env) mutable {
+        if (!slot.start()) return;  // the caller gave up before it started: never runs
+        slot.complete(detail::capture<R>(env, [&] { return fn(env); }));
+      },
+      true);
+  return call->wait_for(timeout);
+}
+
 inline void Channel::ref() const {
   if (core_) core_->ref();
 }
@@ -204,6 +234,30 @@ Status Channel::settle_with(detail::dependent_t<Deferred, F> d, F&& f) const {
   return send([d = std::move(d), fn = std::forward<F>(f)](Napi::Env) mutable {
     d.settle_with(fn);
   });
+}
+
+namespace detail {
+// The item Channel::try_settle_with queues: a named type, so a refused one can be opened again
+// (UniqueFunction::target) to give the Deferred back.
+template <class D, class F>
+struct SettleJob {
+  D deferred;
+  F fn;
+  void operator()(const RunContext& cx) {
+    cx.check_js = true;  // user code: see Dispatcher::run_batch
+    deferred.settle_with(fn);
+  }
+};
+}  // namespace detail
+
+template <class F>
+Status Channel::try_settle_with(detail::dependent_t<Deferred, F>& d, F&& f) const {
+  using Job = detail::SettleJob<detail::dependent_t<Deferred, F>, std::decay_t<F>>;
+  if (!core_) return Status::closing;
+  detail::ChannelJob item(Job{std::move(d), std::forward<F>(f)});
+  Status s = core_->push_job(item, false);  // moved from only on ok
+  if (s != Status::ok) d = std::move(item.template target<Job>()->deferred);
+  return s;
 }
 
 }  // namespace napix

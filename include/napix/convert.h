@@ -445,6 +445,20 @@ struct Converter<std::nullopt_t> {
   static Napi::Value to_js(Napi::Env env, std::nullopt_t) { return env.Undefined(); }
 };
 
+/// napix::Error → a JS `Error` with its `name`, `message` and `code` (a `TypeError`/`RangeError`
+/// for those names; see `to_js_error`). To JS only: a thrown JS error reaches C++ as `JsError`.
+template <>
+struct Converter<Error> {
+  static Napi::Value to_js(Napi::Env env, const Error& error) {
+    Napi::Error js = to_js_error(env, error);
+    if (js.IsEmpty()) {  // Node-API refused (the environment is going): as any failed conversion
+      NAPI_THROW_IF_FAILED(env, napi_generic_failure, Napi::Value());
+      return Napi::Value();
+    }
+    return js.Value();
+  }
+};
+
 /// Napi::Value and its subclasses pass through; from JS the subclass's type is checked
 /// (Napi::Object accepts any object, arrays and functions included).
 template <class T>

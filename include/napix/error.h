@@ -108,6 +108,16 @@ class QueueFullError : public std::runtime_error {
   const char* code() const noexcept;
 };
 
+/// A blocking call with a deadline (`send_sync_for`, `call_sync_for`) gave up: the call either
+/// never started (and never will: it is destroyed unrun) or was running and its result is
+/// discarded.
+class TimeoutError : public std::runtime_error {
+ public:
+  TimeoutError() : std::runtime_error("napix: the call timed out") {}
+  /// Thread: any. `"ERR_NAPIX_TIMEOUT"`, also the JS `code` when the error reaches JS.
+  const char* code() const noexcept;
+};
+
 /// Holds a T or an `Error`. Returned where the exceptions-off build cannot throw, and accepted from
 /// task `execute` functions in both modes. Converts implicitly from a T or an `Error`, so
 /// `return napix::Error::range_error("too big");` works in a function returning `Result<int>`.
@@ -202,6 +212,10 @@ inline constexpr const char* kQueueFullCode = "ERR_NAPIX_QUEUE_FULL";
 /// The `code` of the `Error` an exceptions-off build reports for a blocking call made on the JS
 /// thread (it would deadlock; `std::logic_error` with exceptions on).
 inline constexpr const char* kWouldDeadlockCode = "ERR_NAPIX_WOULD_DEADLOCK";
+/// The `code` of a `TimeoutError` (exceptions off: of the `Error` a timed-out call returns).
+inline constexpr const char* kTimeoutCode = "ERR_NAPIX_TIMEOUT";
+/// The `name` of the JS Error a `TimeoutError` becomes.
+inline constexpr const char* kTimeoutErrorName = "TimeoutError";
 /// The name, message and code of the Error a cancelled task's promise rejects with (Node's own).
 inline constexpr const char* kAbortErrorName = "AbortError";
 inline constexpr const char* kAbortErrorMessage = "The operation was aborted";
@@ -220,6 +234,7 @@ void throw_js(Napi::Env env, const Error& error);
 // Definitions
 
 inline const char* QueueFullError::code() const noexcept { return kQueueFullCode; }
+inline const char* TimeoutError::code() const noexcept { return kTimeoutCode; }
 
 template <class T>
 void Result<T>::check() const {

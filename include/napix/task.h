@@ -7,6 +7,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "cancel.h"
 #include "convert.h"
 #include "error.h"
 #include "promise.h"
@@ -46,6 +47,12 @@ class TaskContext {
   /// once the task is settled (cancelled), values are dropped. Thread: the execute thread.
   template <class T>
   void progress(T value);
+
+  /// The task's CancelToken: cancelled when the task is (TaskHandle::cancel, its AbortSignal —
+  /// the token's callbacks then run on the JS thread) or when `cancelled()` sees the environment
+  /// tearing down; cancelling it makes `cancelled()` true (the promise is not rejected by that).
+  /// Copies may go to other threads and outlive the task. Thread: any.
+  CancelToken token() const { return CancelToken(core_->token()); }
 
  private:
   template <class E>

@@ -4,6 +4,7 @@
 // is in typed_threadsafe_callback.h.
 #pragma once
 
+#include <chrono>
 #include <future>
 #include <memory>
 #include <optional>
@@ -65,6 +66,25 @@ class ThreadSafeCallback {
   template <class R = void, class... Args>
   Fallible<R> call_sync(Args&&... args) const;
 
+  /// As `call_sync`, giving up after `timeout` (any `std::chrono::duration`) with `TimeoutError`
+  /// (exceptions off: a `Result` whose error has code `"ERR_NAPIX_TIMEOUT"`): a call not yet
+  /// started then never happens — JS never sees it; its arguments are destroyed unconverted —, one
+  /// already running (or a returned promise not yet settled) has its result discarded. The time
+  /// counts from when the call is queued. On the JS thread: `std::logic_error` at once.
+  /// Thread: any but the JS thread.
+  template <class R = void, class Rep, class Period, class... Args>
+  Fallible<R> call_sync_for(const std::chrono::duration<Rep, Period>& timeout, Args&&... args) const;
+
+  /// Error-first (Node's callback convention, napi-rs's `CalleeHandled`): a value calls
+  /// `fn(null, value)` (`fn(null)` for `Result<void>`), an error calls `fn(error)` with the JS
+  /// `Error` `to_js` makes of it (`name`, `message`, `code`). Blocks and returns as `call`.
+  /// Thread: any.
+  template <class T>
+  Status call_error_first(Result<T> result) const;
+  /// As `call_error_first`, never blocks: `queue_full` when a bounded queue is full. Thread: any.
+  template <class T>
+  Status try_call_error_first(Result<T> result) const;
+
   /// As for Channel. `ref`/`unref`/`has_ref`: JS thread only; `abort`, `closed`: any thread.
   void ref() const { channel_.ref(); }
   void unref() const { channel_.unref(); }
@@ -80,6 +100,8 @@ class ThreadSafeCallback {
   friend struct detail::Inspect;
   template <class... Args>
   Status enqueue(bool block, Args&&... args) const;
+  template <class T>
+  Status enqueue_error_first(bool block, Result<T>&& result) const;
 
   Channel channel_;
 };
@@ -134,6 +156,35 @@ Status ThreadSafeCallback::try_call(Args&&... args) const {
   return enqueue(false, std::forward<Args>(args)...);
 }
 
+template <class T>
+Status ThreadSafeCallback::enqueue_error_first(bool block, Result<T>&& result) const {
+  return channel_.push_job(
+      [r = std::move(result)](const detail::RunContext& cx) mutable {
+        napi_value ignored;
+        if (!r.ok()) {
+          std::tuple<Error> a(std::move(r).error());
+          detail::call_js(cx, a, std::index_sequence<0>{}, &ignored);
+        } else if constexpr (std::is_void_v<T>) {
+          std::tuple<std::nullptr_t> a(nullptr);
+          detail::call_js(cx, a, std::index_sequence<0>{}, &ignored);
+        } else {
+          std::tuple<std::nullptr_t, T> a(nullptr, std::move(r).value());
+          detail::call_js(cx, a, std::index_sequence<0, 1>{}, &ignored);
+        }
+      },
+      block);
+}
+
+template <class T>
+Status ThreadSafeCallback::call_error_first(Result<T> result) const {
+  return enqueue_error_first(true, std::move(result));
+}
+
+template <class T>
+Status ThreadSafeCallback::try_call_error_first(Result<T> result) const {
+  return enqueue_error_first(false, std::move(result));
+}
+
 template <class R, class... Args>
 std::future<Fallible<R>> ThreadSafeCallback::call_async(Args&&... args) const {
   detail::PromiseSlot<R> slot;
@@ -158,6 +209,21 @@ Fallible<R> ThreadSafeCallback::call_sync(Args&&... args) const {
       },
       true);
   return waiter.wait().take();
+}
+
+template <class R, class Rep, class Period, class... Args>
+Fallible<R> ThreadSafeCallback::call_sync_for(const std::chrono::duration<Rep, Period>& timeout,
+                                              Args&&... args) const {
+  if (channel_.on_js_thread()) return detail::Outcome<R>::would_deadlock().take();
+  auto call = std::make_shared<detail::TimedCall<R>>();
+  channel_.push_job(
+      [a = std::tuple<std::decay_t<Args>...>(std::forward<Args>(args)...),
+       slot = detail::TimedSlot<R>(call)](const detail::RunContext& cx) mutable {
+        if (!slot.start()) return;  // the caller gave up before it started: JS never sees it
+        detail::call_and_complete<R>(cx, a, std::move(slot));
+      },
+      true);
+  return call->wait_for(timeout);
 }
 
 }  // namespace napix

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "../convert.h"
+#include "external_buffer.h"
 
 namespace napix {
 namespace detail {
@@ -239,6 +240,25 @@ struct Converter<std::vector<std::uint8_t, A>> {
         napi_create_buffer_copy(env, value.size(), value.empty() ? &nothing : value.data(), nullptr,
                                 &out),
         &out);
+  }
+  /// A vector moved in: the Buffer takes its memory, no copy (napix::Bytes does the same; a
+  /// runtime without external buffers gets a copy). Thread: JS thread only.
+  static Napi::Value to_js(Napi::Env env, std::vector<std::uint8_t, A>&& value) {
+    if (value.empty()) return to_js(env, static_cast<const std::vector<std::uint8_t, A>&>(value));
+    struct Owner final : detail::BufferOwner {
+      explicit Owner(std::vector<std::uint8_t, A>&& v) noexcept : bytes(std::move(v)) {}
+      std::vector<std::uint8_t, A> bytes;
+    };
+    auto* owner = new Owner(std::move(value));
+    napi_value out = nullptr;
+    bool adopted = false;
+    napi_status s = detail::make_buffer(env, owner->bytes.data(), owner->bytes.size(), owner, &out,
+                                        &adopted);
+    if (!adopted) {
+      if (s != napi_ok) value = std::move(owner->bytes);  // failed: the caller keeps its bytes
+      delete owner;
+    }
+    return detail::made(env, s, &out);
   }
   static std::optional<std::vector<std::uint8_t, A>> from_js(Napi::Value value,
                                                              ConvertContext& cx) {

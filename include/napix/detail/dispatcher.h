@@ -177,7 +177,7 @@ class Dispatcher final : public ChannelCore, public std::enable_shared_from_this
     } else {
       Item item(std::move(job));
       Status s = push(item, block);
-      destroy_refused(item, s);  // here, where a future inside can learn why
+      if (s != Status::ok) job = item.take_job();  // refused: the sender gets it back
       return s;
     }
   }

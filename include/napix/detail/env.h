@@ -7,12 +7,15 @@
 #pragma once
 
 #include <array>
+#include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "../config.h"
 #include "dispatcher.h"
@@ -24,6 +27,62 @@ namespace detail {
 
 /// napix's own small JavaScript helpers, compiled once per environment (EnvEntry::script).
 enum class Script : unsigned { stream_iterator, count };
+class PersistentRefs;
+
+/// One napix::Persistent's reference, shared by all its copies (counted). Linked into its
+/// environment's PersistentRefs while the environment lives, so teardown can delete every
+/// reference still held (by native threads) and later drops touch nothing.
+struct PersistentRef {
+  napi_ref ref = nullptr;              // null once the environment deleted it at teardown
+  std::atomic<std::size_t> count{1};   // copies
+  std::shared_ptr<PersistentRefs> home;
+  bool boxed = false;                  // a primitive, held as element 0 of an array
+  PersistentRef* prev = nullptr;       // guarded by home's mutex
+  PersistentRef* next = nullptr;
+};
+
+/// The references of one environment's Persistents: made on the first Persistent (JS thread),
+/// owned by the EnvEntry and by every PersistentRef. Releases dropped off the JS thread are
+/// batched: the first drop after a flush queues one closure on the internal Channel, and every
+/// drop until it runs only appends to `pending_` — many drops, one wakeup, one closure.
+class PersistentRefs : public std::enable_shared_from_this<PersistentRefs> {
+ public:
+  PersistentRefs(napi_env env, CoreHandle<> channel) noexcept
+      : env_(env), js_thread_(std::this_thread::get_id()), channel_(std::move(channel)) {}
+
+  napi_env env() const noexcept { return env_; }
+  bool on_js_thread() const noexcept { return std::this_thread::get_id() == js_thread_; }
+
+  /// Links a new reference. Thread: JS thread only. False after teardown (`r` stays unlinked).
+  bool link(PersistentRef* r);
+  /// The last copy of `r` went: deletes its reference (on the JS thread at once, from another
+  /// thread through the batch), or nothing once the environment is gone. Frees `r`. Thread: any.
+  static void release(PersistentRef* r) noexcept;
+  /// How many flush closures ran (tests: many drops, few closures). Thread: any.
+  std::size_t flushes() const noexcept { return flushes_.load(std::memory_order_relaxed); }
+  /// References not yet deleted: live Persistents plus pending releases. Thread: any.
+  std::size_t live() const;
+
+  /// Teardown (the cleanup hook): deletes every reference still held or pending, and lets go of
+  /// the internal Channel; later drops only free their own memory. Thread: JS thread only.
+  void close();
+
+ private:
+  void unlink_locked(PersistentRef* r) noexcept;
+  void flush(napi_env env) noexcept;
+
+  const napi_env env_;
+  const std::thread::id js_thread_;
+  mutable std::mutex mutex_;
+  CoreHandle<> channel_;              // guarded by mutex_; empty after close
+  PersistentRef* head_ = nullptr;     // every linked (live) reference
+  std::size_t linked_ = 0;
+  std::vector<napi_ref> pending_;     // dropped off the JS thread, not deleted yet
+  std::vector<napi_ref> spare_;       // JS thread only: the flush's buffer, capacity kept
+  bool scheduled_ = false;            // a flush closure is queued
+  bool closed_ = false;
+  std::atomic<std::size_t> flushes_{0};
+};
 
 /// One environment's napix state. Shared: handles that outlive the environment (a Deferred on a
 /// native thread) keep it, and see `channel()` empty once the environment is gone.
@@ -58,8 +117,13 @@ class EnvEntry {
   /// The task pool, made on first use (closed when made after teardown). Thread: JS thread only.
   const std::shared_ptr<TaskPool>& task_pool();
 
-  /// The environment's cleanup hook: closes the task pool, lets go of the internal Channel and
-  /// the trampoline's function. Thread: JS thread only.
+  /// The home of this environment's Persistent references, made on first use (closed when made
+  /// after teardown). Thread: JS thread only.
+  const std::shared_ptr<PersistentRefs>& persistent_refs();
+
+  /// The environment's cleanup hook: closes the task pool, deletes the references Persistents
+  /// still hold, lets go of the internal Channel and the trampoline's function.
+  /// Thread: JS thread only.
   void close();
 
  private:
@@ -68,6 +132,7 @@ class EnvEntry {
   const std::uint64_t id_;
   const std::shared_ptr<Trampoline> trampoline_;
   std::shared_ptr<TaskPool> pool_;  // JS thread only
+  std::shared_ptr<PersistentRefs> refs_;  // JS thread only
   bool closed_ = false;             // JS thread only
   std::array<napi_ref, static_cast<unsigned>(Script::count)> scripts_{};  // JS thread only
   std::mutex mutex_;                // guards channel_ (read from any thread)
@@ -157,6 +222,91 @@ inline napi_value EnvEntry::script(Script id, const char* source) {
   }
   if (ref == nullptr) napi_create_reference(env_, fn, 1, &ref);
   return fn;
+inline const std::shared_ptr<PersistentRefs>& EnvEntry::persistent_refs() {
+  if (!refs_) {
+    refs_ = std::make_shared<PersistentRefs>(env_, channel());
+    if (closed_) refs_->close();  // made after teardown: links nothing
+  }
+  return refs_;
+}
+
+inline bool PersistentRefs::link(PersistentRef* r) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (closed_) return false;
+  r->next = head_;
+  if (head_ != nullptr) head_->prev = r;
+  head_ = r;
+  ++linked_;
+  return true;
+}
+
+inline void PersistentRefs::unlink_locked(PersistentRef* r) noexcept {
+  if (r->prev != nullptr) r->prev->next = r->next;
+  else head_ = r->next;
+  if (r->next != nullptr) r->next->prev = r->prev;
+  r->prev = r->next = nullptr;
+  --linked_;
+}
+
+inline std::size_t PersistentRefs::live() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return linked_ + pending_.size();
+}
+
+inline void PersistentRefs::release(PersistentRef* r) noexcept {
+  std::unique_ptr<PersistentRef> owned(r);
+  PersistentRefs& home = *r->home;
+  CoreHandle<> channel;
+  {
+    std::lock_guard<std::mutex> lock(home.mutex_);
+    if (home.closed_ || r->ref == nullptr) return;  // teardown deleted it: nothing to touch
+    home.unlink_locked(r);
+    if (home.on_js_thread()) {
+      napi_delete_reference(home.env_, r->ref);
+      return;
+    }
+    home.pending_.push_back(r->ref);
+    if (home.scheduled_) return;  // the queued flush will take this one too
+    home.scheduled_ = true;
+    channel = home.channel_;
+  }
+  // First drop since the last flush: one closure deletes the whole batch on the JS thread.
+  Status s = push_job_to(channel.get(),
+                         [self = home.shared_from_this()](const RunContext& cx) { self->flush(cx.env); },
+                         false);
+  if (s != Status::ok) {
+    // Teardown: close() deletes what is pending (or already did). Let the next drop try again.
+    std::lock_guard<std::mutex> lock(home.mutex_);
+    home.scheduled_ = false;
+  }
+}
+
+inline void PersistentRefs::flush(napi_env env) noexcept {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    pending_.swap(spare_);
+    scheduled_ = false;
+  }
+  for (napi_ref ref : spare_) napi_delete_reference(env, ref);
+  spare_.clear();
+  flushes_.fetch_add(1, std::memory_order_relaxed);
+}
+
+inline void PersistentRefs::close() {
+  std::vector<napi_ref> refs;
+  CoreHandle<> last;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    closed_ = true;
+    refs.swap(pending_);
+    for (PersistentRef* r = head_; r != nullptr; r = r->next) {
+      refs.push_back(r->ref);
+      r->ref = nullptr;  // its holders may drop it later, on any thread: then nothing is touched
+    }
+    while (head_ != nullptr) unlink_locked(head_);
+    last = std::move(channel_);
+  }
+  for (napi_ref ref : refs) napi_delete_reference(env_, ref);
 }
 
 inline void EnvEntry::close() {
@@ -166,6 +316,7 @@ inline void EnvEntry::close() {
     ref = nullptr;
   }
   if (pool_) pool_->close();
+  if (refs_) refs_->close();
   CoreHandle<> last;
   {
     std::lock_guard<std::mutex> lock(mutex_);

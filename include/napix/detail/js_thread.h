@@ -48,6 +48,8 @@ auto on_caught(OnNapi&& on_napi, OnOther&& on_other,
     return on_napi(e);
   } catch (const JsError& e) {
     return on_other(e.to_error());
+  } catch (const TimeoutError& e) {
+    return on_other(Error(kTimeoutErrorName, e.what(), e.code()));
   } catch (const std::exception& e) {
     return on_other(Error(e.what()));
   } catch (...) {

@@ -3,7 +3,10 @@
 // exception modes.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <exception>
+#include <memory>
 #include <future>
 #include <optional>
 #include <type_traits>
@@ -86,6 +89,13 @@ class Outcome {
     return from_exception(std::make_exception_ptr(QueueFullError()));
 #else
     return failure(Error("Error", QueueFullError().what(), kQueueFullCode));
+#endif
+  }
+  static Outcome timeout() {
+#if NAPIX_EXCEPTIONS
+    return from_exception(std::make_exception_ptr(TimeoutError()));
+#else
+    return failure(Error(kTimeoutErrorName, TimeoutError().what(), kTimeoutCode));
 #endif
   }
   /// What a call destroyed unrun reports: `queue_full` when destroyed as refused by a full queue
@@ -241,6 +251,58 @@ class WaiterSlot {
 
  private:
   OneShot<Outcome<R>>* waiter_;
+};
+
+/// A blocking call with a deadline (send_sync_for, call_sync_for): shared by the caller, who may
+/// give up and leave, and the queued item, which may run later. `phase` decides, once, whether
+/// the call starts (queued → running) or never will (queued → abandoned).
+template <class R>
+struct TimedCall {
+  enum : int { kQueued, kRunning, kAbandoned };
+  OneShot<Outcome<R>> shot;
+  std::atomic<int> phase{kQueued};
+
+  /// Waits up to `timeout`: the outcome, or a timeout. A call not yet started is abandoned (it
+  /// never starts); a running one's result is discarded. Thread: the caller.
+  template <class Rep, class Period>
+  Fallible<R> wait_for(const std::chrono::duration<Rep, Period>& timeout) {
+    if (std::optional<Outcome<R>> done = shot.wait_for(timeout)) return std::move(*done).take();
+    int expected = kQueued;
+    if (!phase.compare_exchange_strong(expected, kAbandoned, std::memory_order_acq_rel) &&
+        shot.ready()) {
+      return shot.wait(std::chrono::nanoseconds(0)).take();  // it finished just now
+    }
+    return Outcome<R>::timeout().take();
+  }
+};
+
+/// The queued half of a TimedCall: `start()` before running (false: the caller gave up, do not
+/// run); completes the call exactly once, with "closing" when destroyed unrun. Move-only.
+template <class R>
+class TimedSlot {
+ public:
+  explicit TimedSlot(std::shared_ptr<TimedCall<R>> call) noexcept : call_(std::move(call)) {}
+  TimedSlot(TimedSlot&& other) noexcept = default;
+  TimedSlot& operator=(TimedSlot&&) = delete;
+  ~TimedSlot() {
+    if (call_) call_->shot.set(Outcome<R>::unrun());
+  }
+  bool start() noexcept {
+    int expected = TimedCall<R>::kQueued;
+    if (call_->phase.compare_exchange_strong(expected, TimedCall<R>::kRunning,
+                                             std::memory_order_acq_rel)) {
+      return true;
+    }
+    call_.reset();  // abandoned: nobody waits for an outcome
+    return false;
+  }
+  void complete(Outcome<R>&& outcome) {
+    std::shared_ptr<TimedCall<R>> call = std::move(call_);
+    call->shot.set(std::move(outcome));
+  }
+
+ private:
+  std::shared_ptr<TimedCall<R>> call_;
 };
 
 }  // namespace detail

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -14,6 +15,7 @@
 #include "../config.h"
 #include "../convert.h"
 #include "../error.h"
+#include "cancel_state.h"
 #include "js_thread.h"
 #include "js_value.h"
 #include "task_pool.h"
@@ -46,11 +48,21 @@ class TaskCore : public PoolJob, public std::enable_shared_from_this<TaskCore> {
 
   bool cancelled() const noexcept {
     if (cancel_requested.load(std::memory_order_acquire)) return true;
+    if (CancelState* t = token_raw.load(std::memory_order_acquire); t != nullptr && t->cancelled()) {
+      return true;  // its token was cancelled (ctx.token().cancel())
+    }
     if (!pool) return false;
-    if (pool->closing()) return true;
+    if (pool->closing()) {
+      cancel_token();
+      return true;
+    }
     pool->probe();  // rate-limited: learn of a Worker's teardown while this task runs
     return false;
   }
+  /// The task's token state, made on first use; cancelled once the task is. Thread: any.
+  std::shared_ptr<CancelState> token() const;
+  /// Cancels the token, if one was made (its callbacks run here). Thread: any.
+  void cancel_token() const noexcept;
   /// Marks the task settled and lets go of its JS references. Thread: JS thread only.
   void finish_js();
   /// Cancels: a queued task never runs, a running one sees cancelled(); the promise (if any)
@@ -72,6 +84,11 @@ class TaskCore : public PoolJob, public std::enable_shared_from_this<TaskCore> {
   // Made on the pool thread, run on the JS thread. Room for the result of most tasks inline.
   UniqueFunction<void(napi_env), 72> completion;
   bool has_progress = false;
+  // TaskContext::token(): made on first use (most tasks never ask), under token_mutex;
+  // token_raw lets cancelled() look without the lock.
+  mutable std::mutex token_mutex;
+  mutable std::shared_ptr<CancelState> token_state;
+  mutable std::atomic<CancelState*> token_raw{nullptr};
 
   // JS thread only.
   const napi_env env;
@@ -205,9 +222,34 @@ inline void TaskCore::finish_js() {
   }
 }
 
+inline std::shared_ptr<CancelState> TaskCore::token() const {
+  std::shared_ptr<CancelState> t;
+  {
+    std::lock_guard<std::mutex> lock(token_mutex);
+    if (!token_state) {
+      token_state = std::make_shared<CancelState>();
+      token_raw.store(token_state.get(), std::memory_order_release);
+    }
+    t = token_state;
+  }
+  // Cancelled before the token existed: cancel_js found none to cancel (it reads under the lock).
+  if (cancel_requested.load(std::memory_order_acquire) || (pool && pool->closing())) t->cancel();
+  return t;
+}
+
+inline void TaskCore::cancel_token() const noexcept {
+  std::shared_ptr<CancelState> t;
+  {
+    std::lock_guard<std::mutex> lock(token_mutex);
+    t = token_state;
+  }
+  if (t) t->cancel();
+}
+
 inline void TaskCore::cancel_js(napi_value reason) {
   if (settled) return;
   cancel_requested.store(true, std::memory_order_release);
+  cancel_token();  // the token's callbacks run here, on the JS thread
   int expected = kQueued;
   state.compare_exchange_strong(expected, kSkipped, std::memory_order_acq_rel);
   finish_js();

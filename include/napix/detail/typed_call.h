@@ -113,6 +113,16 @@ class TypedCall {
     tuple().~Tuple();
   }
 
+  /// The boxed Channel closure, taken back (empty for a typed call): a refused push hands it back
+  /// to its sender. Thread: any.
+  ChannelJob take_job() noexcept {
+    const std::uintptr_t w = word();
+    if ((w & kJob) == 0 || (w & ~kJob) == 0) return ChannelJob();
+    set_word(kJob);
+    std::unique_ptr<ChannelJob> job(reinterpret_cast<ChannelJob*>(w & ~kJob));
+    return std::move(*job);
+  }
+
   void operator()(const RunContext& cx) {
     const std::uintptr_t w = word();
     if ((w & kJob) != 0) {

@@ -69,6 +69,15 @@ class UniqueFunction<R(Args...), InlineBytes> {
   /// Destroys the callable now; the object becomes empty. Thread: any.
   void reset() noexcept;
 
+  /// The stored callable when it is exactly an `F` (as `std::function::target`), else null: how
+  /// a sender takes back what a refused item owns (Channel::try_settle_with). Thread: any.
+  template <class F>
+  F* target() noexcept {
+    if (ops_ == &InlineModel<F>::kOps) return InlineModel<F>::get(storage_);
+    if (ops_ == &HeapModel<F>::kOps) return HeapModel<F>::get(storage_);
+    return nullptr;
+  }
+
   friend void swap(UniqueFunction& a, UniqueFunction& b) noexcept {
     UniqueFunction tmp(std::move(a));
     a = std::move(b);
