@@ -222,6 +222,8 @@ inline napi_value EnvEntry::script(Script id, const char* source) {
   }
   if (ref == nullptr) napi_create_reference(env_, fn, 1, &ref);
   return fn;
+}
+
 inline const std::shared_ptr<PersistentRefs>& EnvEntry::persistent_refs() {
   if (!refs_) {
     refs_ = std::make_shared<PersistentRefs>(env_, channel());
