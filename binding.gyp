@@ -14,6 +14,7 @@
       'test/task.cc',
       'test/stress.cc',
       'test/delivery.cc',
+      'test/function.cc',
     ],
   },
   'target_defaults': {

@@ -11,3 +11,4 @@
 #include "napix/typed_threadsafe_callback.h"
 #include "napix/promise.h"
 #include "napix/task.h"
+#include "napix/function.h"

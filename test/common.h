@@ -23,6 +23,8 @@ void init_promise(Napi::Env env, Napi::Object exports);
 void init_task(Napi::Env env, Napi::Object exports);
 void init_stress(Napi::Env env, Napi::Object exports);
 void init_delivery(Napi::Env env, Napi::Object exports);
+// Defines the napix::function tests on the module (top level and `fn`).
+void init_function(napix::Module& m);
 
 namespace napix {
 namespace detail {
