@@ -400,6 +400,7 @@ Napi::Value Memory(const Napi::CallbackInfo& info) {
 
 void init_promise_bench(Napi::Env env, Napi::Object exports);  // promise.cc
 void init_task_bench(Napi::Env env, Napi::Object exports);     // task.cc
+void init_function_bench(Napi::Env env, Napi::Object exports); // function.cc
 
 namespace {
 
@@ -427,6 +428,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   def("memNapixTyped", Memory<NapixTyped>);
   init_promise_bench(env, exports);
   init_task_bench(env, exports);
+  init_function_bench(env, exports);
   return exports;
 }
 
