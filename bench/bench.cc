@@ -401,6 +401,7 @@ Napi::Value Memory(const Napi::CallbackInfo& info) {
 void init_promise_bench(Napi::Env env, Napi::Object exports);  // promise.cc
 void init_task_bench(Napi::Env env, Napi::Object exports);     // task.cc
 void init_xthread_bench(Napi::Env env, Napi::Object exports);  // xthread.cc
+void init_function_bench(Napi::Env env, Napi::Object exports); // function.cc
 
 namespace {
 
@@ -429,6 +430,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_promise_bench(env, exports);
   init_task_bench(env, exports);
   init_xthread_bench(env, exports);
+  init_function_bench(env, exports);
   return exports;
 }
 

@@ -59,6 +59,12 @@ function bars(res) {
       out.push(['tasks, awaited one by one (latency)', x.label, 1 / x.latencyVsRaw, l && 1 / l.latencyVsRaw, x.design === 'napix']);
     }
   }
+  if (res.functions) {
+    for (const x of res.functions.add.filter((r) => r.design !== 'raw')) {
+      const l = L.functions && same(L.functions.add, x);
+      out.push(['add(a, b) per call', x.label, 1 / x.vsRaw, l && 1 / l.vsRaw, x.design === 'napix']);
+    }
+  }
   return out;
 }
 
@@ -186,6 +192,22 @@ function markdown(res) {
         const lq = find(lt.sequential, q) || {};
         return [b.label, two(b.tasksPerSec / 1e3, lb.tasksPerSec / 1e3, 0), two(b.speedupVsRaw, lb.speedupVsRaw), two(b.cpuUsPerTask, lb.cpuUsPerTask),
           two(q.usPerTask, lq.usPerTask, 1), two(q.latencyVsRaw, lq.latencyVsRaw), two(q.cpuUsPerTask, lq.cpuUsPerTask)];
+      })), '');
+  }
+  if (res.functions) {
+    const lf = (L && L.functions) || {};
+    lines.push('## Functions in one line', '');
+    lines.push(table(['design', both('add ns/call'), both('time vs raw'), both('time vs naa')],
+      res.functions.add.map((x) => {
+        const l = find(lf.add, x) || {};
+        return [x.label, two(x.nsPerCall, l.nsPerCall, 1), two(x.vsRaw, l.vsRaw), two(x.vsNaa, l.vsNaa)];
+      })), '');
+    lines.push(table(['design', both('in flight ms'), both('speed vs naa'), both('sequential µs/call'), both('latency vs naa')],
+      res.functions.asyncBatch.map((b, i) => {
+        const q = res.functions.asyncSequential[i];
+        const lb = find(lf.asyncBatch, b) || {};
+        const lq = find(lf.asyncSequential, q) || {};
+        return [b.label, two(b.ms, lb.ms, 1), two(b.speedupVsNaa, lb.speedupVsNaa), two(q.usPerCall, lq.usPerCall, 1), two(q.latencyVsNaa, lq.latencyVsNaa)];
       })), '');
   }
   return `${lines.join('\n')}\n`;

@@ -2,7 +2,7 @@
 // Runs the napix benchmarks (build first: `npm run bench` does both). See bench/README.md.
 //   --quick      N = 200,000, fewer repetitions (under a minute)
 //   --reps=K     repetitions of every throughput scenario (default 5; 3 with --quick)
-//   --only=tput,rt,mem,promise,task,xthread   run some of the parts
+//   --only=tput,rt,mem,promise,task,xthread,function   run some of the parts
 //   --load=N     run every part twice: idle, then beside N CPU-bound helper processes that the
 //                bench starts and stops itself (default: one per CPU; 0: idle only)
 //   --out=FILE   where the JSON goes (default bench/results/latest.json); latest.md and latest.svg
@@ -32,7 +32,7 @@ const config = {
   memCalls: 1000000,
   memReps: quick ? 1 : 3,
 };
-const only = (opt('only') || 'tput,rt,mem,promise,task,xthread').split(',');
+const only = (opt('only') || 'tput,rt,mem,promise,task,xthread,function').split(',');
 const load = opt('load') === null ? os.cpus().length : Math.max(0, Math.floor(Number(opt('load')) || 0));
 config.load = load;
 const outFile = path.resolve(opt('out') || path.join(__dirname, 'results', 'latest.json'));
@@ -437,6 +437,77 @@ async function xthread() {
   return out;
 }
 
+// Functions in one line (issue 18): add(a, b) with the same argument checks through raw Node-API,
+// hand-written node-addon-api and napix m.def (time per call, from a JS loop); a trivial async
+// function, napix m.def_async vs a hand-written Napi::AsyncWorker + Deferred per call: N calls in
+// flight at once (Promise.all) and N awaited one by one.
+async function functions() {
+  const n = quick ? 2000000 : 10000000;
+  const nBatch = quick ? 20000 : 100000;
+  const nSeq = quick ? 2000 : 10000;
+  const reps = config.reps;
+  const sync = [['raw', 'raw Node-API', addon.fnAddRaw], ['naa', 'node-addon-api, hand-written', addon.fnAddNaa],
+    ['napix', 'napix m.def', addon.fnAddNapix]];
+  // One loop per design (its own code, so each call site stays monomorphic).
+  // eslint-disable-next-line no-new-func
+  const loops = Object.fromEntries(sync.map(([k]) => [k, new Function('f', 'n', 'let s = 0; for (let i = 0; i < n; i++) s += f(i, 1); return s;')]));
+  const want = (n * (n - 1)) / 2 + n;
+  const syncNs = Object.fromEntries(sync.map(([k]) => [k, []]));
+  for (const [k, , f] of sync) loops[k](f, 100000);  // warm-up
+  for (let r = 0; r < reps; r++) {
+    for (const [k, , f] of sync) {
+      gc();
+      const t0 = process.hrtime.bigint();
+      const sum = loops[k](f, n);
+      syncNs[k].push(Number(process.hrtime.bigint() - t0));
+      if (sum !== want) throw new Error(`add ${k}: wrong sum ${sum}`);
+    }
+  }
+  const async = [['naa', 'Napi::AsyncWorker + Deferred', addon.fnAsyncNaa], ['napix', 'napix m.def_async', addon.fnAsyncNapix]];
+  const batchNs = Object.fromEntries(async.map(([k]) => [k, []]));
+  const seqNs = Object.fromEntries(async.map(([k]) => [k, []]));
+  for (const [, , f] of async) { await Promise.all(Array.from({ length: 2000 }, (_, i) => f(i))); for (let i = 0; i < 200; i++) await f(i); }
+  for (let r = 0; r < reps; r++) {
+    for (const [k, , f] of async) {
+      gc();
+      await settle();
+      let t0 = process.hrtime.bigint();
+      const all = [];
+      for (let i = 0; i < nBatch; i++) all.push(f(i));
+      const results = await Promise.all(all);
+      batchNs[k].push(Number(process.hrtime.bigint() - t0));
+      if (results[nBatch - 1] !== 2 * (nBatch - 1)) throw new Error(`async ${k}: wrong result`);
+      gc();
+      await settle();
+      t0 = process.hrtime.bigint();
+      for (let i = 0; i < nSeq; i++) if ((await f(i)) !== 2 * i) throw new Error(`async ${k}: wrong result`);
+      seqNs[k].push(Number(process.hrtime.bigint() - t0));
+    }
+  }
+  const out = { add: [], asyncBatch: [], asyncSequential: [] };
+  const rows = [];
+  for (const [k, label] of sync) {
+    const t = median(syncNs[k]);
+    out.add.push({ design: k, label, nsPerCall: t / n, vsRaw: t / median(syncNs.raw), vsNaa: t / median(syncNs.naa), samplesNs: syncNs[k] });
+    rows.push([label, fmt(t / n, 1), fmt(t / median(syncNs.raw)), fmt(t / median(syncNs.naa))]);
+  }
+  console.log(`
+add(a, b), ${n.toLocaleString('en')} calls from a JS loop; median of ${reps}`);
+  console.log(table(['design', 'ns/call', 'time vs raw', 'time vs naa'], rows));
+  const rows2 = [];
+  for (const [k, label] of async) {
+    const b = median(batchNs[k]);
+    const q = median(seqNs[k]);
+    out.asyncBatch.push({ design: k, label, ms: b / 1e6, speedupVsNaa: median(batchNs.naa) / b, samplesNs: batchNs[k] });
+    out.asyncSequential.push({ design: k, label, usPerCall: q / nSeq / 1e3, latencyVsNaa: q / median(seqNs.naa), samplesNs: seqNs[k] });
+    rows2.push([label, fmt(b / 1e6, 1), fmt(median(batchNs.naa) / b), fmt(q / nSeq / 1e3, 1), fmt(q / median(seqNs.naa))]);
+  }
+  console.log(`
+A trivial async function: ${nBatch.toLocaleString('en')} calls in flight, ${nSeq.toLocaleString('en')} awaited one by one; median of ${reps}`);
+  console.log(table(['design', 'in flight ms', 'speed vs naa', 'sequential µs/call', 'latency vs naa'], rows2));
+  return out;
+}
+
 // Targets. `dir` says which way is better ('max': higher), for the comparison with `prev`, the
 // committed run this one replaces: an idle ratio more than 5% worse than there is flagged.
 function targets(res, loaded, prev) {
@@ -475,6 +546,12 @@ function targets(res, loaded, prev) {
     add('to_js of a 16 MiB Bytes vs copying into a new Buffer >= 20x faster', res.xthread.bytes.speedupVsCopy, 20, 'max');
     add('Persistents dropped on a thread vs raw tsfn per release <= 0.5x', res.xthread.drop.vsRaw, 0.5, 'min');
     add('call_sync_for vs call_sync per call <= 1.1x', res.xthread.callSyncFor.vsSync, 1.1, 'min');
+  }
+  if (res.functions) {
+    const f = res.functions;
+    add('m.def add(a, b) time per call vs hand-written node-addon-api <= 1.10x', f.add.find((x) => x.design === 'napix').vsNaa, 1.1, 'min');
+    add('def_async 100,000 in flight vs AsyncWorker + Deferred >= 3x faster', f.asyncBatch.find((x) => x.design === 'napix').speedupVsNaa, 3, 'max');
+    add('def_async sequential latency vs AsyncWorker + Deferred <= 1.05x', f.asyncSequential.find((x) => x.design === 'napix').latencyVsNaa, 1.05, 'min');
   }
   if (res.tasks) {
     add('task batch vs raw napi_async_work >= 3x faster', res.tasks.batch.find((x) => x.design === 'napix').speedupVsRaw, 3, 'max');
@@ -559,6 +636,7 @@ async function main() {
   await part('promise', 'promises', promises);
   await part('task', 'tasks', tasks);
   await part('xthread', 'xthread', xthread);
+  await part('function', 'functions', functions);
   res.targets = targets(res, loaded, prev);
   const seconds = (Date.now() - t0) / 1e3;
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
@@ -566,7 +644,7 @@ async function main() {
   if (loaded) Object.assign(all, { loadedLoad, loaded });
   fs.writeFileSync(outFile, `${JSON.stringify(all, null, 2)}\n`);
   // The report beside the JSON; the README's block only from a run of every part.
-  const complete = ['tput', 'rt', 'mem', 'promise', 'task'].every((p) => only.includes(p));
+  const complete = ['tput', 'rt', 'mem', 'promise', 'task', 'xthread', 'function'].every((p) => only.includes(p));
   const readme = complete && !opt('out') ? path.join(__dirname, '..', 'README.md') : null;
   const updated = require('./report').write(all, path.dirname(outFile), readme);
   console.log(`\n${seconds.toFixed(1)} s; results written to ${path.relative(process.cwd(), outFile)} (+ latest.md, latest.svg${updated ? ', README.md' : ''})`);

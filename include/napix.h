@@ -15,3 +15,4 @@
 #include "napix/persistent.h"
 #include "napix/bytes.h"
 #include "napix/cancel.h"
+#include "napix/function.h"

@@ -7,11 +7,16 @@ Napi::Value join_threads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), double(napix_test::state(info.Env()).join()));
 }
 
-Napi::Object init(Napi::Env env, Napi::Object exports) {
+}  // namespace
+
+// NAPIX_MODULE: the test addon is itself a napix module (napix-dts reads its declarations).
+NAPIX_MODULE(NODE_GYP_MODULE_NAME, m) {
+  Napi::Env env = m.env();
+  Napi::Object exports = m.exports();
   env.SetInstanceData(new napix_test::EnvState());
   napix_test::add(exports, "joinThreads", join_threads);
-  exports.Set("exceptions", Napi::Boolean::New(env, NAPIX_EXCEPTIONS != 0));
-  exports.Set("napixVersion", Napi::String::New(env, NAPIX_VERSION_STRING));
+  m.set("exceptions", NAPIX_EXCEPTIONS != 0);
+  m.set("napixVersion", NAPIX_VERSION_STRING);
   init_error(env, exports);
   init_convert(env, exports);
   init_doc_snippets(env, exports);
@@ -27,9 +32,5 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   init_persistent(env, exports);
   init_bytes(env, exports);
   init_cancel(env, exports);
-  return exports;
+  init_function(m);
 }
-
-}  // namespace
-
-NODE_API_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -28,6 +28,8 @@ void init_completions(Napi::Env env, Napi::Object exports);
 void init_persistent(Napi::Env env, Napi::Object exports);
 void init_bytes(Napi::Env env, Napi::Object exports);
 void init_cancel(Napi::Env env, Napi::Object exports);
+// Defines the napix::function tests on the module (top level and `fn`).
+void init_function(napix::Module& m);
 
 namespace napix {
 namespace detail {

@@ -10,6 +10,23 @@
 
 #include "common.h"
 
+// doc/function.md: a user type that names its TypeScript type.
+struct Size {
+  double width = 0;
+  double height = 0;
+};
+
+template <>
+struct napix::Converter<Size> {
+  static constexpr const char* ts_type = "{ width: number; height: number }";
+  static Napi::Value to_js(Napi::Env env, const Size& s) {
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("width", s.width);
+    out.Set("height", s.height);
+    return out;
+  }
+};
+
 namespace doc_snippets {
 
 #if NAPIX_EXCEPTIONS
@@ -166,6 +183,23 @@ Napi::Value ask_js_js(const Napi::CallbackInfo& info) {
   return on_thread(info.Env(), [ask, q] { return ask_js(ask, q); });
 }
 
+// doc/function.md
+napix::Result<double> safe_divide(double a, double b) {
+  if (b == 0) return napix::Error::range_error("division by zero", "ERR_DIVISION_BY_ZERO");
+  return a / b;
+}
+
+// doc/function.md: napix::Module inside an existing node-addon-api Init.
+Napi::Object init(Napi::Env env, Napi::Object exports) {
+  napix::Module m(env, exports);
+  m.def("safeDivide", safe_divide);
+  m.set("version", "1.0.0");
+  Napi::Object math = Napi::Object::New(env);
+  napix::Module(env, math).def("add", [](double a, double b) { return a + b; });
+  exports.Set("math", math);
+  return exports;
+}
+
 }  // namespace doc_snippets
 
 void init_doc_snippets(Napi::Env env, Napi::Object exports) {
@@ -182,5 +216,7 @@ void init_doc_snippets(Napi::Env env, Napi::Object exports) {
   napix_test::add(o, "countUp", doc_snippets::count_up);
   napix_test::add(o, "compute", doc_snippets::compute);
   napix_test::add(o, "maybeLater", doc_snippets::maybe_later);
+  o.Set("module", doc_snippets::init(env, Napi::Object::New(env)));
+  napix::Module(env, o).def("unitSquare", [] { return Size{1, 1}; });
   exports.Set("docs", o);
 }

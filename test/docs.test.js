@@ -59,6 +59,20 @@ describe(`docs [${addon.variant}]`, () => {
     });
   }
 
+  it('the doc/function.md examples behave as they say', () => {
+    const m = addon.docs.module;
+    assert.equal(m.safeDivide(1, 4), 0.25);
+    assert.throws(() => m.safeDivide(1, 0), { name: 'RangeError', message: 'division by zero', code: 'ERR_DIVISION_BY_ZERO' });
+    assert.equal(m.version, '1.0.0');
+    assert.equal(m.math.add(2, 3), 5);
+    assert.deepEqual(addon.docs.unitSquare(), { width: 1, height: 1 });
+    const dts = require('../bin/napix-dts.js').declarations(m);
+    assert.ok(dts.includes('export declare function safeDivide(arg1: number, arg2: number): number;'), dts);
+    assert.ok(dts.includes('export declare const version: string;'), dts);
+    assert.ok(dts.includes('export declare const math: {\n  add(arg1: number, arg2: number): number;\n};'), dts);
+    assert.ok(require('../bin/napix-dts.js').declarations(addon.docs).includes('unitSquare(): { width: number; height: number };'));
+  });
+
   it('the README and doc/error.md examples behave as they say', () => {
     if (addon.exceptions) {
       assert.equal(addon.docs.sum([1, 2, 3]), 6);

@@ -37,7 +37,7 @@ describe(`package [${addon.variant}]`, function () {
   });
 
   it('ships only headers, index.js, napix.gyp, docs, licence, readme and package.json', () => {
-    const allowed = /^(include\/napix\.h|include\/napix\/(detail\/)?[a-z_]+\.h|index\.js|napix\.gyp|doc\/[A-Za-z_-]+\.md|LICENSE|README\.md|package\.json)$/;
+    const allowed = /^(include\/napix\.h|bin\/napix-dts\.js|include\/napix\/(detail\/)?[a-z_]+\.h|index\.js|napix\.gyp|doc\/[A-Za-z_-]+\.md|LICENSE|README\.md|package\.json)$/;
     const unexpected = files.filter((f) => !allowed.test(f));
     assert.deepEqual(unexpected, []);
     for (const must of ['include/napix.h', 'include/napix/config.h', 'include/napix/error.h',

@@ -38,44 +38,33 @@ struct Fnv1a64 {
 
 using File = std::unique_ptr<std::FILE, int (*)(std::FILE*)>;
 
-Napi::Value hash_file(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  auto path = napix::from_js<std::string>(info[0]);  // copied: execute must not touch JS values
-  auto options = info[1].IsUndefined() ? Napi::Object::New(env) : napix::from_js<Napi::Object>(info[1]);
-
-  // Runs on a libuv pool thread. Returning a napix::Result lets an error reject the promise
-  // without exceptions crossing threads.
-  auto task = napix::task(env, [path](napix::TaskContext& ctx) -> napix::Result<std::string> {
-    File file(std::fopen(path.c_str(), "rb"), &std::fclose);
-    if (!file) {
-      return napix::Error("Error", "cannot open " + path, errno == ENOENT ? "ENOENT" : "EIO");
-    }
-    std::vector<unsigned char> chunk(1 << 20);
-    Fnv1a64 hash;
-    std::uint64_t hashed = 0;
-    while (std::size_t n = std::fread(chunk.data(), 1, chunk.size(), file.get())) {
-      // C++ cannot be stopped from outside: look once per chunk. The promise has already
-      // rejected with the signal's reason, so what we return now is simply dropped.
-      if (ctx.cancelled()) return napix::Error("AbortError", "cancelled", "ABORT_ERR");
-      hash.update(chunk.data(), n);
-      hashed += n;
-      ctx.progress(hashed);  // dropped cheaply when no onProgress was given
-    }
-    if (std::ferror(file.get())) return napix::Error("Error", "cannot read " + path, "EIO");
-    return hash.hex();
-  });
-
-  task.name("hashFile").signal(options.Get("signal"));  // undefined: not cancellable
-  Napi::Value on_progress = options.Get("onProgress");
-  if (!on_progress.IsUndefined()) task.on_progress(napix::from_js<Napi::Function>(on_progress));
-  return task.promise();  // resolves with to_js(std::string)
-}
-
-Napi::Object init(Napi::Env env, Napi::Object exports) {
-  exports.Set("hashFile", Napi::Function::New(env, hash_file, "hashFile"));
-  return exports;
+// Runs on a libuv pool thread: async_function converted `path` on the JS thread first. Taking
+// napix::TaskContext& adds the optional last JS argument { signal, onProgress }. Returning a
+// napix::Result lets an error reject the promise without exceptions crossing threads.
+napix::Result<std::string> hash_file(napix::TaskContext& ctx, const std::string& path) {
+  File file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!file) {
+    return napix::Error("Error", "cannot open " + path, errno == ENOENT ? "ENOENT" : "EIO");
+  }
+  std::vector<unsigned char> chunk(1 << 20);
+  Fnv1a64 hash;
+  std::uint64_t hashed = 0;
+  while (std::size_t n = std::fread(chunk.data(), 1, chunk.size(), file.get())) {
+    // C++ cannot be stopped from outside: look once per chunk. The promise has already
+    // rejected with the signal's reason, so what we return now is simply dropped.
+    if (ctx.cancelled()) return napix::Error("AbortError", "cancelled", "ABORT_ERR");
+    hash.update(chunk.data(), n);
+    hashed += n;
+    ctx.progress(hashed);  // dropped cheaply when no onProgress was given
+  }
+  if (std::ferror(file.get())) return napix::Error("Error", "cannot read " + path, "EIO");
+  return hash.hex();
 }
 
 }  // namespace
 
-NODE_API_MODULE(NODE_GYP_MODULE_NAME, init)
+// hashFile(path, { signal?, onProgress? }) -> Promise<string>; `npx napix-dts` prints its
+// TypeScript declaration.
+NAPIX_MODULE(NODE_GYP_MODULE_NAME, m) {
+  m.def_async("hashFile", hash_file);
+}

@@ -22,12 +22,11 @@ bool is_prime(std::uint32_t n) {
   return true;
 }
 
-Napi::Value count_primes(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  // from_js checks the JS values: a wrong type or range throws a TypeError/RangeError to JS.
-  auto limit = napix::from_js<std::uint32_t>(info[0]);
-  auto on_progress_fn = napix::from_js<Napi::Function>(info[1]);
-  if (limit == 0) throw Napi::RangeError::New(env, "limit must be at least 1");
+// napix::function converts the JS arguments to these parameters: a wrong type or range throws a
+// TypeError/RangeError naming the argument; a Result error is thrown as it is.
+napix::Result<Napi::Value> count_primes(Napi::Env env, std::uint32_t limit,
+                                         Napi::Function on_progress_fn) {
+  if (limit == 0) return napix::Error::range_error("limit must be at least 1");
 
   // Made here, on the JS thread; copies may then be used and destroyed on any thread. While a
   // copy exists the event loop stays alive, so the process waits for the thread's last call.
@@ -55,11 +54,8 @@ Napi::Value count_primes(const Napi::CallbackInfo& info) {
   return promise;
 }
 
-Napi::Object init(Napi::Env env, Napi::Object exports) {
-  exports.Set("countPrimes", Napi::Function::New(env, count_primes, "countPrimes"));
-  return exports;
-}
-
 }  // namespace
 
-NODE_API_MODULE(NODE_GYP_MODULE_NAME, init)
+NAPIX_MODULE(NODE_GYP_MODULE_NAME, m) {
+  m.def("countPrimes", count_primes);
+}
