@@ -57,7 +57,9 @@ describe(`bytes [${addon.variant}]`, function () {
       const r = await bytes.fromThread(kind, 0);
       assert.ok(Buffer.isBuffer(r.buffer));
       assert.equal(r.buffer.length, 0);
-      assert.deepEqual(bytes.hooks(), before);
+      const after = bytes.hooks();  // (freed may move: earlier Buffers are being collected)
+      assert.equal(after.external, before.external);
+      assert.equal(after.copied, before.copied);
     }
   });
 
