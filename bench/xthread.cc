@@ -99,10 +99,12 @@ Napi::Value PersistentDrop(const Napi::CallbackInfo& info) {
     // batch before it has been deleted.
     napix::detail::CoreHandle<> internal = napix::detail::env_entry(env).channel();
     DropRun* r = run.get();
+    // The internal Channel is unref'ed: this one keeps the loop alive until the marker ran.
+    napix::Channel keep_alive(env);
     run->start = now();
-    std::thread([held = std::move(held), internal, r]() mutable {
+    std::thread([held = std::move(held), internal, r, keep_alive]() mutable {
       held.reset();
-      napix::detail::send_to(internal.get(), [r](Napi::Env env) { r->finished(env); }, true);
+      napix::detail::send_to(internal.get(), [r, keep_alive](Napi::Env env) { r->finished(env); }, true);
     }).detach();
   }
   return result;
