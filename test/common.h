@@ -40,7 +40,7 @@ struct Inspect {
   template <class S>
   static std::size_t blocked(const TypedThreadSafeCallback<S>& c) { return c.core_->blocked_producers(); }
   template <class T>
-  static std::shared_ptr<StreamCore<T>> core(const StreamWriter<T>& w) { return w.core_; }
+  static std::shared_ptr<StreamCore<T>> core(const StreamWriter<T>& w) { return w.core_.shared(); }
 };
 }  // namespace detail
 }  // namespace napix

@@ -36,11 +36,11 @@ class StreamWriter {
  public:
   /// An empty writer: every write returns `closing`. Thread: any.
   StreamWriter() noexcept = default;
-  StreamWriter(const StreamWriter& other) noexcept;
+  StreamWriter(const StreamWriter& other) noexcept = default;
   StreamWriter(StreamWriter&& other) noexcept = default;
-  StreamWriter& operator=(const StreamWriter& other) noexcept;
-  StreamWriter& operator=(StreamWriter&& other) noexcept;
-  ~StreamWriter();
+  StreamWriter& operator=(const StreamWriter& other) noexcept = default;
+  StreamWriter& operator=(StreamWriter&& other) noexcept = default;
+  ~StreamWriter() = default;
 
   /// Queues `value` (converted by `to_js` on the JS thread); blocks while `high_water_mark` values
   /// are unread. Returns `ok`, or `closing` (nothing queued) once the reader stopped, the stream
@@ -70,11 +70,10 @@ class StreamWriter {
   friend struct detail::Inspect;
   template <class U>
   friend std::pair<StreamWriter<U>, Napi::Object> stream(Napi::Env env, StreamOptions options);
-  explicit StreamWriter(std::shared_ptr<detail::StreamCore<T>> core) noexcept : core_(std::move(core)) {
-    if (core_) core_->add_writer();
-  }
+  explicit StreamWriter(std::shared_ptr<detail::StreamCore<T>> core) noexcept : core_(std::move(core)) {}
 
-  std::shared_ptr<detail::StreamCore<T>> core_;
+  // Counts writers the way a Channel counts handles: the last one gone drops the stream.
+  detail::CoreHandle<detail::StreamCore<T>> core_;
 };
 
 /// A stream of T: the writer, and the async iterator (also async iterable) JavaScript reads it
@@ -89,29 +88,6 @@ std::pair<StreamWriter<T>, Napi::Object> stream(Napi::Env env, StreamOptions opt
 
 // ---------------------------------------------------------------------------------------------
 // Definitions
-
-template <class T>
-StreamWriter<T>::StreamWriter(const StreamWriter& other) noexcept : StreamWriter(other.core_) {}
-
-template <class T>
-StreamWriter<T>& StreamWriter<T>::operator=(const StreamWriter& other) noexcept {
-  if (this != &other) *this = StreamWriter(other);
-  return *this;
-}
-
-template <class T>
-StreamWriter<T>& StreamWriter<T>::operator=(StreamWriter&& other) noexcept {
-  if (this != &other) {
-    if (core_) core_->drop_writer();
-    core_ = std::move(other.core_);
-  }
-  return *this;
-}
-
-template <class T>
-StreamWriter<T>::~StreamWriter() {
-  if (core_) core_->drop_writer();
-}
 
 namespace detail {
 

@@ -158,12 +158,13 @@ class StreamCore : public std::enable_shared_from_this<StreamCore<T>> {
     return state_ != State::open;
   }
 
-  void add_writer() noexcept {
+  /// A StreamWriter was made / destroyed (its CoreHandle counts them). The last writer gone
+  /// without end()/fail() fails the iteration with ERR_NAPIX_STREAM_DROPPED.
+  void add_handle() noexcept {
     std::lock_guard<std::mutex> lock(mutex_);
     ++writers_;
   }
-  /// The last writer gone without end()/fail() fails the iteration with ERR_NAPIX_STREAM_DROPPED.
-  void drop_writer() noexcept;
+  void drop_handle() noexcept;
 
   /// Converts the queued values and hands them to the iterator. Thread: JS thread only.
   void flush(napi_env env);
@@ -282,7 +283,7 @@ void StreamCore<T>::finish(State how, std::optional<Error> error) {
 }
 
 template <class T>
-void StreamCore<T>::drop_writer() noexcept {
+void StreamCore<T>::drop_handle() noexcept {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (--writers_ != 0 || state_ != State::open) return;
