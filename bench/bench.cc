@@ -402,6 +402,7 @@ void init_promise_bench(Napi::Env env, Napi::Object exports);  // promise.cc
 void init_task_bench(Napi::Env env, Napi::Object exports);     // task.cc
 void init_xthread_bench(Napi::Env env, Napi::Object exports);  // xthread.cc
 void init_function_bench(Napi::Env env, Napi::Object exports); // function.cc
+void init_stream_bench(Napi::Env env, Napi::Object exports);   // stream.cc
 
 namespace {
 
@@ -431,6 +432,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_task_bench(env, exports);
   init_xthread_bench(env, exports);
   init_function_bench(env, exports);
+  init_stream_bench(env, exports);
   return exports;
 }
 

@@ -65,6 +65,12 @@ function bars(res) {
       out.push(['add(a, b) per call', x.label, 1 / x.vsRaw, l && 1 / l.vsRaw, x.design === 'napix']);
     }
   }
+  if (res.streams) {
+    for (const x of res.streams.numbers.filter((r) => r.design !== 'tsfn')) {
+      const l = L.streams && same(L.streams.numbers, x);
+      out.push(['for await over numbers from a thread (vs per-value raw tsfn)', x.label, x.speedupVsTsfn, l && l.speedupVsTsfn, x.design.startsWith('napix')]);
+    }
+  }
   return out;
 }
 
@@ -209,6 +215,23 @@ function markdown(res) {
         const lq = find(lf.asyncSequential, q) || {};
         return [b.label, two(b.ms, lb.ms, 1), two(b.speedupVsNaa, lb.speedupVsNaa), two(q.usPerCall, lq.usPerCall, 1), two(q.latencyVsNaa, lq.latencyVsNaa)];
       })), '');
+  }
+  if (res.streams) {
+    const ls = (L && L.streams) || {};
+    const st = res.streams;
+    lines.push('## Native → JS streams (`for await`)', '');
+    lines.push(table([`${res.config.calls.toLocaleString('en-US')} numbers from one thread`, both('ns/value'), both('speed vs per-value tsfn'), both('rate vs async generator'), both('CPU ns/value')],
+      st.numbers.map((x) => {
+        const l = find(ls.numbers, x) || {};
+        return [x.label, two(x.nsPerValue, l.nsPerValue, 1), two(x.speedupVsTsfn, l.speedupVsTsfn), two(x.vsGenerator, l.vsGenerator), two(x.cpuNsPerValue, l.cpuNsPerValue, 0)];
+      })), '');
+    lines.push(table(['bytes in 1 MiB chunks', both('GB/s'), both('speed vs copy'), both('CPU ms/GiB')], st.bytes.map((x) => {
+      const l = find(ls.bytes, x) || {};
+      return [x.label, two(x.gbPerSec, l.gbPerSec), two(x.speedupVsCopy, l.speedupVsCopy), two(x.cpuMsPerGiB, l.cpuMsPerGiB, 0)];
+    })), '');
+    const mem = [['idle', st.memory], ...(ls.memory ? [['loaded', ls.memory]] : [])];
+    lines.push(table([`slow consumer, ${st.memory.values.toLocaleString('en-US')} values, mark ${st.memory.mark}`, 'RSS start MiB', 'middle', 'end', 'growth', 'most unread', 'writer blocked (samples)', 's'],
+      mem.map(([k, m]) => [k, fmt(m.startMiB, 1), fmt(m.midMiB, 1), fmt(m.endMiB, 1), fmt(m.growthMiB, 1), m.maxUnread, `${m.blockedSamples} of ${m.sampleCount}`, fmt(m.seconds, 1)])), '');
   }
   return `${lines.join('\n')}\n`;
 }

@@ -2,7 +2,7 @@
 // Runs the napix benchmarks (build first: `npm run bench` does both). See bench/README.md.
 //   --quick      N = 200,000, fewer repetitions (under a minute)
 //   --reps=K     repetitions of every throughput scenario (default 5; 3 with --quick)
-//   --only=tput,rt,mem,promise,task,xthread,function   run some of the parts
+//   --only=tput,rt,mem,promise,task,xthread,function,stream   run some of the parts
 //   --load=N     run every part twice: idle, then beside N CPU-bound helper processes that the
 //                bench starts and stops itself (default: one per CPU; 0: idle only)
 //   --out=FILE   where the JSON goes (default bench/results/latest.json); latest.md and latest.svg
@@ -13,6 +13,7 @@ const os = require('os');
 const path = require('path');
 
 const { spawn } = require('child_process');
+const { streams, streamTargets } = require('./stream');
 
 const addon = require(path.join(__dirname, 'build', 'Release', 'napix_bench.node'));
 
@@ -32,7 +33,7 @@ const config = {
   memCalls: 1000000,
   memReps: quick ? 1 : 3,
 };
-const only = (opt('only') || 'tput,rt,mem,promise,task,xthread,function').split(',');
+const only = (opt('only') || 'tput,rt,mem,promise,task,xthread,function,stream').split(',');
 const load = opt('load') === null ? os.cpus().length : Math.max(0, Math.floor(Number(opt('load')) || 0));
 config.load = load;
 const outFile = path.resolve(opt('out') || path.join(__dirname, 'results', 'latest.json'));
@@ -553,6 +554,7 @@ function targets(res, loaded, prev) {
     add('def_async 100,000 in flight vs AsyncWorker + Deferred >= 3x faster', f.asyncBatch.find((x) => x.design === 'napix').speedupVsNaa, 3, 'max');
     add('def_async sequential latency vs AsyncWorker + Deferred <= 1.05x', f.asyncSequential.find((x) => x.design === 'napix').latencyVsNaa, 1.05, 'min');
   }
+  if (res.streams) streamTargets(res.streams, add);
   if (res.tasks) {
     add('task batch vs raw napi_async_work >= 3x faster', res.tasks.batch.find((x) => x.design === 'napix').speedupVsRaw, 3, 'max');
     add('task sequential latency vs raw <= 1.05x', res.tasks.sequential.find((x) => x.design === 'napix').latencyVsRaw, 1.05, 'min');
@@ -580,6 +582,7 @@ function targets(res, loaded, prev) {
         add(`${L}: CPU per round trip ${key} vs raw+future <= 1x`, x.cpuVsRaw, 1, 'min', 'x', { loaded: true });
       }
     }
+    if (loaded.streams) streamTargets(loaded.streams, add, L);
     if (loaded.tasks) {
       const b = loaded.tasks.batch.find((x) => x.design === 'napix');
       const q = loaded.tasks.sequential.find((x) => x.design === 'napix');
@@ -637,6 +640,7 @@ async function main() {
   await part('task', 'tasks', tasks);
   await part('xthread', 'xthread', xthread);
   await part('function', 'functions', functions);
+  await part('stream', 'streams', () => streams({ addon, config, quick, median, fmt, table, settle }));
   res.targets = targets(res, loaded, prev);
   const seconds = (Date.now() - t0) / 1e3;
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
@@ -644,7 +648,7 @@ async function main() {
   if (loaded) Object.assign(all, { loadedLoad, loaded });
   fs.writeFileSync(outFile, `${JSON.stringify(all, null, 2)}\n`);
   // The report beside the JSON; the README's block only from a run of every part.
-  const complete = ['tput', 'rt', 'mem', 'promise', 'task', 'xthread', 'function'].every((p) => only.includes(p));
+  const complete = ['tput', 'rt', 'mem', 'promise', 'task', 'xthread', 'function', 'stream'].every((p) => only.includes(p));
   const readme = complete && !opt('out') ? path.join(__dirname, '..', 'README.md') : null;
   const updated = require('./report').write(all, path.dirname(outFile), readme);
   console.log(`\n${seconds.toFixed(1)} s; results written to ${path.relative(process.cwd(), outFile)} (+ latest.md, latest.svg${updated ? ', README.md' : ''})`);

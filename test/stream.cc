@@ -37,6 +37,22 @@ struct napix::Converter<Picky> {
   }
 };
 
+// A user's own converter for an arithmetic type (a full specialization of the built-in one): a
+// code point becomes a one-character string. Streams must call it, not batch the values as numbers.
+template <>
+struct napix::Converter<char32_t> {
+  static Napi::Value to_js(Napi::Env env, char32_t c) {
+    std::u16string s;
+    if (c < 0x10000) {
+      s.push_back(static_cast<char16_t>(c));
+    } else {
+      s.push_back(static_cast<char16_t>(0xD800 + ((c - 0x10000) >> 10)));
+      s.push_back(static_cast<char16_t>(0xDC00 + ((c - 0x10000) & 0x3FF)));
+    }
+    return Napi::String::New(env, s);
+  }
+};
+
 namespace {
 
 // What a stream's writer threads did: per writer, how many writes returned each status and the
@@ -181,6 +197,14 @@ Napi::Value js_thread_writes(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// codePoints() -> an iterator of stream<char32_t> (a user Converter), 'a', 'b', U+1F600, ended.
+Napi::Value code_points(const Napi::CallbackInfo& info) {
+  auto [writer, it] = napix::stream<char32_t>(info.Env());
+  for (char32_t c : {U'a', U'b', U'\U0001F600'}) writer.write(c);
+  writer.end();
+  return it;
+}
+
 // badMark() -> stream<double> with high_water_mark 0 (a RangeError).
 Napi::Value bad_mark(const Napi::CallbackInfo& info) {
   napix::StreamOptions options;
@@ -243,6 +267,7 @@ void init_stream(Napi::Env env, Napi::Object exports) {
   napix_test::add(o, "tryWrites", try_writes);
   napix_test::add(o, "jsThreadWrites", js_thread_writes);
   napix_test::add(o, "badMark", bad_mark);
+  napix_test::add(o, "codePoints", code_points);
   napix_test::add(o, "picky", picky);
   napix_test::add(o, "counters", process_counters);
   napix_test::add(o, "resetCounters", reset_counters);

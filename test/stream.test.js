@@ -112,6 +112,10 @@ describe(`stream: native writers, JS async iteration [${addon.variant}]`, () => 
     assert.deepEqual(await collect(iterator), [0, 1]);
   });
 
+  it("a user's own Converter for a number type is used (not the Float64Array batch)", async () => {
+    assert.deepEqual(await collect(stream.codePoints()), ['a', 'b', '\u{1F600}']);
+  });
+
   it('high_water_mark 0 is a RangeError', () => {
     assert.throws(() => stream.badMark(), (e) => e instanceof RangeError && e.code === 'ERR_OUT_OF_RANGE' &&
       /high_water_mark/.test(e.message));

@@ -264,6 +264,9 @@ struct Converter<T, std::enable_if_t<std::is_arithmetic_v<T>>> {
   static_assert(
       sizeof(T) <= 8 || std::is_floating_point_v<T>,
       "napix converts integers of at most 64 bits; specialize napix::Converter for wider");
+  // Marks napix's own number conversion: streams may then move a batch of these as one
+  // Float64Array; a user's own Converter<double> (a full specialization) lacks it and is honoured.
+  static constexpr bool napix_builtin_number = true;
 
   static Napi::Value to_js(Napi::Env env, T value) {
     napi_value out = nullptr;

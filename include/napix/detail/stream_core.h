@@ -1,9 +1,9 @@
 // napix/detail/stream_core.h — the inside of napix::stream<T>(): the native half (StreamCore, the
 // state writers and the JS thread share) and the JS half (an async iterator compiled once per
 // environment). Values cross in batches: writers queue them, one flush per wakeup converts the
-// batch on the JS thread and hands it to the iterator as an array, and `next()` serves values from
-// a JS array — no native call per value. The iterator tells the native side only when its buffer
-// ran empty (`sync`), which is when blocked writers may go on.
+// batch on the JS thread and hands it to the iterator as an array (numbers: one Float64Array), and
+// `next()` serves values from it — no native call per value. The iterator tells the native side
+// only when its buffer ran empty (`sync`), which is when blocked writers may go on.
 #pragma once
 
 #include <condition_variable>
@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <utility>
 
 #include "../config.h"
@@ -41,16 +42,18 @@ namespace detail {
 // may name `it`.
 inline constexpr const char* kStreamIteratorSource = R"JS((function napixStream(sync) {
   'use strict';
-  let buf = [], head = 0, state = 0, error, stopped = false;
+  let buf = [], head = 0, taken = 0, state = 0, error, stopped = false;
   const waiters = [];
   const done = (value) => ({ value, done: true });
   function take() {
     const value = buf[head];
     buf[head++] = undefined;
+    ++taken;
     if (head === buf.length) {
-      const n = head;
+      const n = taken;
       buf = [];
       head = 0;
+      taken = 0;
       if (!stopped && state === 0) sync(n);
     }
     return { value, done: false };
@@ -77,6 +80,7 @@ inline constexpr const char* kStreamIteratorSource = R"JS((function napixStream(
       stopped = true;
       buf = [];
       head = 0;
+      taken = 0;
       if (state === 0) sync(-1);
     }
     settle();
@@ -111,7 +115,15 @@ inline constexpr const char* kStreamIteratorSource = R"JS((function napixStream(
   };
   function push(values, final, err) {
     if (stopped) return;
-    for (let i = 0; i < values.length; i++) buf.push(values[i]);
+    if (buf.length === 0) {
+      buf = values;  // an Array, or a Float64Array (numbers): served as it came
+    } else {
+      if (!Array.isArray(buf)) {
+        buf = Array.prototype.slice.call(buf, head);
+        head = 0;
+      }
+      for (let i = 0; i < values.length; i++) buf.push(values[i]);
+    }
     if (final !== 0) {
       state = final;
       error = err;
@@ -120,6 +132,20 @@ inline constexpr const char* kStreamIteratorSource = R"JS((function napixStream(
   }
   return [it, push];
 }))JS";
+
+// Numbers cross as one Float64Array per batch (one copy, not a napi_set_element per value): the
+// T whose built-in to_js makes a number a double holds exactly — and only while that built-in
+// converter is the one in use (a user's full specialization of Converter<T> is called per value).
+template <class T, class = void>
+inline constexpr bool kBuiltinNumber = false;
+template <class T>
+inline constexpr bool kBuiltinNumber<T, std::void_t<decltype(Converter<T>::napix_builtin_number)>> =
+    Converter<T>::napix_builtin_number;
+template <class T>
+inline constexpr bool kNumberBatch =
+    kBuiltinNumber<T> &&
+    ((std::is_floating_point_v<T> && sizeof(T) <= sizeof(double)) ||
+     (std::is_integral_v<T> && !std::is_same_v<T, bool> && sizeof(T) <= 4));
 
 /// For tests (napix's test addon): what a stream did with the values written to it.
 struct StreamStats {
@@ -311,15 +337,34 @@ void StreamCore<T>::flush(napi_env env) {
     return;
   }
   napi_value array = nullptr, failure = nullptr;
-  napi_create_array(env, &array);  // not _with_length: a failed conversion ends it early
-  std::uint32_t count = 0;
-  for (T& v : values) {
-    napi_value js = nullptr;
-    NAPIX_TRY { js = napix::to_js(Napi::Env(env), std::move(v)); }
-    NAPIX_CATCH(...) { failure = caught_js_error(env); }
-    if (js == nullptr && failure == nullptr) failure = take_pending_exception(env);
-    if (failure != nullptr) break;  // the values before it, then the conversion's error
-    napi_set_element(env, array, count++, js);
+  std::size_t count = 0;
+  if constexpr (kNumberBatch<T>) {
+    void* data = nullptr;
+    napi_value buffer = nullptr;
+    if (napi_create_arraybuffer(env, values.size() * sizeof(double), &data, &buffer) == napi_ok &&
+        napi_create_typedarray(env, napi_float64_array, values.size(), buffer, 0, &array) ==
+            napi_ok) {
+      auto* out = static_cast<double*>(data);
+      for (T& v : values) out[count++] = static_cast<double>(v);
+    } else {
+      failure = take_pending_exception(env);
+      if (failure == nullptr) {
+        failure =
+            to_js_error(Napi::Env(env), Error("Error", "napix::stream: no memory for a batch"))
+                .Value();
+      }
+      napi_create_array(env, &array);
+    }
+  } else {
+    napi_create_array(env, &array);  // not _with_length: a failed conversion ends it early
+    for (T& v : values) {
+      napi_value js = nullptr;
+      NAPIX_TRY { js = napix::to_js(Napi::Env(env), std::move(v)); }
+      NAPIX_CATCH(...) { failure = caught_js_error(env); }
+      if (js == nullptr && failure == nullptr) failure = take_pending_exception(env);
+      if (failure != nullptr) break;  // the values before it, then the conversion's error
+      napi_set_element(env, array, static_cast<std::uint32_t>(count++), js);
+    }
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);
