@@ -272,8 +272,8 @@ std::string timed(F&& f) {
 }
 
 // deadlineUnstarted(kind, ms): a native thread makes a timed call ('send' = send_sync_for,
-// 'call' = call_sync_for with a Counted argument) while this JS thread waits for it, so the call
-// cannot start. Returns {result, elapsed} (ms, as the thread measured). The queued item is
+// 'call' = call_sync_for with a Counted argument, 'typed' = the same through
+// TypedThreadSafeCallback) while this JS thread waits for it, so the call cannot start. Returns {result, elapsed} (ms, as the thread measured). The queued item is
 // drained later: counters() then show whether it ran or was destroyed unrun.
 Napi::Value deadline_unstarted(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -285,6 +285,11 @@ Napi::Value deadline_unstarted(const Napi::CallbackInfo& info) {
     counters().ran++;  // JS saw the call: must never happen here
     return i.Env().Undefined();
   }));
+  napix::TypedThreadSafeCallback<int(napix_test::Counted)> typed(
+      Napi::Function::New(env, [](const Napi::CallbackInfo& i) {
+        counters().ran++;
+        return i.Env().Undefined();
+      }));
   std::string result;
   double elapsed = 0;
   std::thread([&] {
@@ -296,6 +301,9 @@ Napi::Value deadline_unstarted(const Napi::CallbackInfo& info) {
                                                      t.ran();
                                                      return 1;
                                                    }));
+      }
+      if (kind == "typed") {
+        return describe<int>(typed.call_sync_for(std::chrono::milliseconds(ms), napix_test::Counted()));
       }
       return describe<int>(cb.call_sync_for<int>(std::chrono::milliseconds(ms), napix_test::Counted()));
     });
@@ -315,18 +323,23 @@ Napi::Value get_counters(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// deadlineRunning(fn, ms): a native thread's call_sync_for(ms) of `fn` (which returns a promise
-// it settles later): the call runs but its result comes too late. Resolves with
-// {result, elapsed}.
+// deadlineRunning(fn, ms, typed): a native thread's call_sync_for(ms) of `fn` (which returns a
+// promise it settles later; typed: through TypedThreadSafeCallback<int(int)>): the call runs but
+// its result comes too late. Resolves with {result, elapsed}.
 Napi::Value deadline_running(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   napix::ThreadSafeCallback cb(info[0].As<Napi::Function>());
+  napix::TypedThreadSafeCallback<int(int)> typed_cb(info[0].As<Napi::Function>());
   int ms = int_arg(info, 1);
+  const bool typed = info[2].ToBoolean();
   napix::Channel channel(env);
   auto [d, p] = napix::promise(env);
-  state(env).spawn([cb, ms, channel, d = std::move(d)]() mutable {
+  state(env).spawn([cb, typed_cb, typed, ms, channel, d = std::move(d)]() mutable {
     const auto start = Clock::now();
-    std::string result = timed([&] { return describe<int>(cb.call_sync_for<int>(std::chrono::milliseconds(ms), 7)); });
+    std::string result = timed([&] {
+      return describe<int>(typed ? typed_cb.call_sync_for(std::chrono::milliseconds(ms), 7)
+                                 : cb.call_sync_for<int>(std::chrono::milliseconds(ms), 7));
+    });
     double elapsed = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
     channel.settle_with(std::move(d), [result, elapsed](Napi::Env env) {
       Napi::Object o = Napi::Object::New(env);
@@ -338,23 +351,26 @@ Napi::Value deadline_running(const Napi::CallbackInfo& info) {
   return p;
 }
 
-// deadlineInTime(ms): send_sync_for and call_sync_for that complete well within `ms`:
-// {send, call} results.
+// deadlineInTime(fn, ms): send_sync_for, call_sync_for and the typed call_sync_for that complete
+// well within `ms`: {send, call, typed} results.
 Napi::Value deadline_in_time(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   napix::ThreadSafeCallback cb(info[0].As<Napi::Function>());
+  napix::TypedThreadSafeCallback<int(int)> typed_cb(info[0].As<Napi::Function>());
   int ms = int_arg(info, 1);
   napix::Channel channel(env);
   auto [d, p] = napix::promise(env);
-  state(env).spawn([cb, ms, channel, d = std::move(d)]() mutable {
+  state(env).spawn([cb, typed_cb, ms, channel, d = std::move(d)]() mutable {
     std::string send = timed([&] {
       return describe<int>(channel.send_sync_for(std::chrono::milliseconds(ms), [](Napi::Env) { return 5; }));
     });
     std::string call = timed([&] { return describe<int>(cb.call_sync_for<int>(std::chrono::milliseconds(ms), 20)); });
-    channel.settle_with(std::move(d), [send, call](Napi::Env env) {
+    std::string typed = timed([&] { return describe<int>(typed_cb.call_sync_for(std::chrono::milliseconds(ms), 21)); });
+    channel.settle_with(std::move(d), [send, call, typed](Napi::Env env) {
       Napi::Object o = Napi::Object::New(env);
       o.Set("send", send);
       o.Set("call", call);
+      o.Set("typed", typed);
       return o;
     });
   });

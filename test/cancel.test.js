@@ -66,7 +66,7 @@ describe(`cancel [${addon.variant}]`, function () {
   });
 
   describe('deadlines', () => {
-    for (const kind of ['send', 'call']) {
+    for (const kind of ['send', 'call', 'typed']) {
       it(`${kind}_sync_for: a call that cannot start gives TimeoutError within the timeout plus slack; it never runs`, async () => {
         const r = cancel.deadlineUnstarted(kind, 100);
         assert.equal(r.result, 'TimeoutError:ERR_NAPIX_TIMEOUT');
@@ -78,22 +78,24 @@ describe(`cancel [${addon.variant}]`, function () {
         assert.deepEqual({ ...cancel.counters() }, { ran: 0, dropped: 1 });
       });
     }
-    it('call_sync_for: a running call (its promise not settled in time) has its result discarded', async () => {
-      let calls = 0;
-      let settle;
-      const r = await cancel.deadlineRunning(() => {
-        calls++;
-        return new Promise((resolve) => { settle = resolve; });
-      }, 100);
-      assert.equal(r.result, 'TimeoutError:ERR_NAPIX_TIMEOUT');
-      assert.ok(r.elapsed >= 99 && r.elapsed < 100 + slackMs, `gave up after ${r.elapsed} ms`);
-      assert.equal(calls, 1);
-      settle(3);  // too late: nobody is told, nothing breaks
-      await new Promise((resolve) => setImmediate(resolve));
-    });
+    for (const typed of [false, true]) {
+      it(`${typed ? 'typed ' : ''}call_sync_for: a running call (its promise not settled in time) has its result discarded`, async () => {
+        let calls = 0;
+        let settle;
+        const r = await cancel.deadlineRunning(() => {
+          calls++;
+          return new Promise((resolve) => { settle = resolve; });
+        }, 100, typed);
+        assert.equal(r.result, 'TimeoutError:ERR_NAPIX_TIMEOUT');
+        assert.ok(r.elapsed >= 99 && r.elapsed < 100 + slackMs, `gave up after ${r.elapsed} ms`);
+        assert.equal(calls, 1);
+        settle(3);  // too late: nobody is told, nothing breaks
+        await new Promise((resolve) => setImmediate(resolve));
+      });
+    }
     it('calls that finish in time give their values', async () => {
       const r = await cancel.deadlineInTime((x) => x * 2, 10000);
-      assert.deepEqual({ ...r }, { send: 'value:5', call: 'value:40' });
+      assert.deepEqual({ ...r }, { send: 'value:5', call: 'value:40', typed: 'value:42' });
     });
     it('on the JS thread: fails at once and never runs the call', () => {
       const r = cancel.onJsThread();

@@ -5,6 +5,7 @@
 // "ThreadSafeCallback and the typed queue").
 #pragma once
 
+#include <chrono>
 #include <future>
 #include <memory>
 #include <type_traits>
@@ -65,6 +66,17 @@ class TypedThreadSafeCallback<R(Args...)> {
     detail::SyncCompletion<R> c;
     push(&c, true, std::move(args)...);
     return c.wait().take();
+  }
+
+  /// As ThreadSafeCallback::call_sync_for: gives up after `timeout` with `TimeoutError`; a call
+  /// not yet started then never happens, a running one's result is discarded.
+  /// Thread: any but the JS thread.
+  template <class Rep, class Period>
+  Fallible<R> call_sync_for(const std::chrono::duration<Rep, Period>& timeout, Args... args) const {
+    if (core_ && core_->on_js_thread()) return detail::Outcome<R>::would_deadlock().take();
+    auto timed = std::make_shared<detail::TimedCall<R>>();
+    push(new detail::TimedCompletion<R>(timed), true, std::move(args)...);  // refused: completed
+    return timed->wait_for(timeout);
   }
 
   /// As for Channel.
