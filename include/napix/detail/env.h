@@ -77,8 +77,10 @@ class PersistentRefs : public std::enable_shared_from_this<PersistentRefs> {
   CoreHandle<> channel_;              // guarded by mutex_; empty after close
   PersistentRef* head_ = nullptr;     // every linked (live) reference
   std::size_t linked_ = 0;
-  std::vector<napi_ref> pending_;     // dropped off the JS thread, not deleted yet
-  std::vector<napi_ref> spare_;       // JS thread only: the flush's buffer, capacity kept
+  // Dropped off the JS thread, not deleted yet. The PersistentRef itself is freed by the flush
+  // too: on the JS thread that allocated it, not by glibc's slow cross-thread free path.
+  std::vector<PersistentRef*> pending_;
+  std::vector<PersistentRef*> spare_;  // JS thread only: the flush's buffer, capacity kept
   bool scheduled_ = false;            // a flush closure is queued
   bool closed_ = false;
   std::atomic<std::size_t> flushes_{0};
@@ -267,7 +269,7 @@ inline void PersistentRefs::release(PersistentRef* r) noexcept {
       napi_delete_reference(home.env_, r->ref);
       return;
     }
-    home.pending_.push_back(r->ref);
+    home.pending_.push_back(owned.release());  // the flush deletes the reference and frees r
     if (home.scheduled_) return;  // the queued flush will take this one too
     home.scheduled_ = true;
     channel = home.channel_;
@@ -289,18 +291,23 @@ inline void PersistentRefs::flush(napi_env env) noexcept {
     pending_.swap(spare_);
     scheduled_ = false;
   }
-  for (napi_ref ref : spare_) napi_delete_reference(env, ref);
+  for (PersistentRef* r : spare_) {
+    napi_delete_reference(env, r->ref);
+    delete r;
+  }
   spare_.clear();
   flushes_.fetch_add(1, std::memory_order_relaxed);
 }
 
 inline void PersistentRefs::close() {
   std::vector<napi_ref> refs;
+  std::vector<PersistentRef*> dropped;
   CoreHandle<> last;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     closed_ = true;
-    refs.swap(pending_);
+    dropped.swap(pending_);
+    for (PersistentRef* r : dropped) refs.push_back(r->ref);
     for (PersistentRef* r = head_; r != nullptr; r = r->next) {
       refs.push_back(r->ref);
       r->ref = nullptr;  // its holders may drop it later, on any thread: then nothing is touched
@@ -309,6 +316,7 @@ inline void PersistentRefs::close() {
     last = std::move(channel_);
   }
   for (napi_ref ref : refs) napi_delete_reference(env_, ref);
+  for (PersistentRef* r : dropped) delete r;  // outside the lock: each holds a shared_ptr to us
 }
 
 inline void EnvEntry::close() {
