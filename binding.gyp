@@ -19,6 +19,7 @@
       'test/persistent.cc',
       'test/bytes.cc',
       'test/cancel.cc',
+      'test/reader.cc',
       'test/function.cc',
     ],
   },

@@ -32,5 +32,6 @@ NAPIX_MODULE(NODE_GYP_MODULE_NAME, m) {
   init_persistent(env, exports);
   init_bytes(env, exports);
   init_cancel(env, exports);
+  init_reader(env, exports);
   init_function(m);
 }

@@ -28,6 +28,7 @@ void init_completions(Napi::Env env, Napi::Object exports);
 void init_persistent(Napi::Env env, Napi::Object exports);
 void init_bytes(Napi::Env env, Napi::Object exports);
 void init_cancel(Napi::Env env, Napi::Object exports);
+void init_reader(Napi::Env env, Napi::Object exports);
 // Defines the napix::function tests on the module (top level and `fn`).
 void init_function(napix::Module& m);
 
@@ -41,6 +42,8 @@ struct Inspect {
   static std::size_t blocked(const TypedThreadSafeCallback<S>& c) { return c.core_->blocked_producers(); }
   template <class T>
   static std::shared_ptr<StreamCore<T>> core(const StreamWriter<T>& w) { return w.core_.shared(); }
+  template <class T>
+  static std::shared_ptr<ReaderCore<T>> core(const StreamReader<T>& r) { return r.core_; }
 };
 }  // namespace detail
 }  // namespace napix

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -125,6 +126,27 @@ Napi::Value count_up(const Napi::CallbackInfo& info) {
   return numbers;
 }
 
+// sumStream(asyncIterable) -> Promise<number>: a task on the libuv pool adds up the numbers a
+// JS async iterable (async generator, Readable, ReadableStream) yields (doc/stream.md).
+Napi::Value sum_stream(const Napi::CallbackInfo& info) {
+  napix::StreamReader<double> numbers = napix::reader<double>(info[0]);  // JS thread
+  if (info.Env().IsExceptionPending()) return Napi::Value();  // exceptions off: not iterable
+  return napix::task(info.Env(), [numbers = std::move(numbers)]() mutable -> napix::Result<double> {
+    double total = 0;
+#if NAPIX_EXCEPTIONS
+    while (std::optional<double> v = numbers.read()) total += *v;  // a rejection throws JsError
+#else
+    for (;;) {
+      napix::Result<std::optional<double>> v = numbers.read();
+      if (!v) return v.error();  // the rejection (or a conversion error) rejects the promise
+      if (!*v) break;
+      total += **v;
+    }
+#endif
+    return total;
+  }).promise();
+}
+
 // compute(n) -> Promise<number>: the work runs on a std::thread, the promise settles on the JS
 // thread through a Channel.
 Napi::Value compute(const Napi::CallbackInfo& info) {
@@ -214,6 +236,7 @@ void init_doc_snippets(Napi::Env env, Napi::Object exports) {
   napix_test::add(o, "askJs", doc_snippets::ask_js_js);
   napix_test::add(o, "streamNumbers", doc_snippets::stream_numbers);
   napix_test::add(o, "countUp", doc_snippets::count_up);
+  napix_test::add(o, "sumStream", doc_snippets::sum_stream);
   napix_test::add(o, "compute", doc_snippets::compute);
   napix_test::add(o, "maybeLater", doc_snippets::maybe_later);
   o.Set("module", doc_snippets::init(env, Napi::Object::New(env)));

@@ -1,9 +1,11 @@
 // napix/stream.h — napix::stream<T>(): values written on native threads, read in JavaScript with
-// `for await`, `Readable.from()` or `ReadableStream.from()`, with back-pressure. See doc/stream.md.
+// `for await`, `Readable.from()` or `ReadableStream.from()`, with back-pressure; and
+// napix::reader<T>(): a JavaScript async iterable read on a native thread. See doc/stream.md.
 #pragma once
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -11,6 +13,7 @@
 #include "convert.h"
 #include "error.h"
 #include "detail/env.h"
+#include "detail/reader_core.h"
 #include "detail/stream_core.h"
 
 namespace napix {
@@ -86,6 +89,70 @@ class StreamWriter {
 template <class T>
 std::pair<StreamWriter<T>, Napi::Object> stream(Napi::Env env, StreamOptions options = {});
 
+/// Options of `reader<T>()`.
+struct ReaderOptions {
+  /// Most values pulled from the iterable and not yet read (≥ 1): the reader prefetches up to this
+  /// many. Values cross to the native side in batches of at most this many.
+  std::size_t high_water_mark = 16;
+  /// The async resource name async_hooks and diagnostics see.
+  std::string name = "napix:reader";
+};
+
+/// A JavaScript async iterable read on a native thread (see `reader<T>()`). Move-only; used from
+/// one native thread at a time, never the JS thread. Destroying an unfinished reader cancels it.
+template <class T>
+class StreamReader {
+ public:
+  /// An empty reader: `read()` reports closing. Thread: any.
+  StreamReader() noexcept = default;
+  StreamReader(StreamReader&& other) noexcept = default;
+  StreamReader& operator=(StreamReader&& other) noexcept {
+    if (this != &other) {
+      cancel();
+      core_ = std::move(other.core_);
+    }
+    return *this;
+  }
+  StreamReader(const StreamReader&) = delete;
+  StreamReader& operator=(const StreamReader&) = delete;
+  ~StreamReader() { cancel(); }
+
+  /// Blocks for the next value (converted by `from_js<T>` on the JS thread); `std::nullopt` at
+  /// the end, and on every later call. The iterator rejecting, or a value `from_js<T>` refuses,
+  /// throws `JsError` once (a conversion error's `name()` is "TypeError"), later calls give
+  /// nullopt; teardown of the environment throws `ClosingError` (an empty reader too). Exceptions
+  /// off: a `Result` holding the error (`code` "ERR_NAPIX_CLOSING" for closing). On the JS thread
+  /// it would deadlock: `std::logic_error` (exceptions off: code "ERR_NAPIX_WOULD_DEADLOCK").
+  /// Thread: any but the JS thread.
+  Fallible<std::optional<T>> read() {
+    if (!core_) return detail::Outcome<std::optional<T>>::closing().take();
+    return core_->read();
+  }
+
+  /// Stops reading: the iterator's `return()` is called on the JS thread (a generator's `finally`
+  /// runs), values prefetched and not read are dropped, later reads give nullopt. Thread: any.
+  void cancel() noexcept {
+    if (core_) core_->cancel();
+  }
+
+ private:
+  friend struct detail::Inspect;
+  template <class U>
+  friend StreamReader<U> reader(Napi::Value async_iterable, ReaderOptions options);
+  explicit StreamReader(std::shared_ptr<detail::ReaderCore<T>> core) noexcept
+      : core_(std::move(core)) {}
+
+  std::shared_ptr<detail::ReaderCore<T>> core_;
+};
+
+/// Reads `async_iterable` (an async generator, a `Readable`, a `ReadableStream`: anything with
+/// `[Symbol.asyncIterator]()`) on a native thread: pulls up to `high_water_mark` values ahead of
+/// the reader, in the creator's async context. Thread: JS thread only. Errors: not an async
+/// iterable is a TypeError (code ERR_INVALID_ARG_TYPE), a `high_water_mark` of 0 a RangeError
+/// (thrown; exceptions off: pending, and the reader is empty).
+template <class T>
+StreamReader<T> reader(Napi::Value async_iterable, ReaderOptions options = {});
+
 // ---------------------------------------------------------------------------------------------
 // Definitions
 
@@ -155,6 +222,75 @@ std::pair<StreamWriter<T>, Napi::Object> stream(Napi::Env env, StreamOptions opt
     return {};
   }
   return {StreamWriter<T>(core), Napi::Object(env, it)};
+}
+
+namespace detail {
+
+// The pump's one native function: `deliver(values, final, error, credit)` (see kReaderPumpSource).
+// Its data is a heap weak_ptr to the core, freed by the function's finalizer: the JS side never
+// keeps a reader alive.
+template <class T>
+napi_value reader_deliver(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value args[4] = {nullptr, nullptr, nullptr, nullptr};
+  void* data = nullptr;
+  napi_get_cb_info(env, info, &argc, args, nullptr, &data);
+  std::int64_t answer = -1;
+  auto* watch = static_cast<std::weak_ptr<ReaderCore<T>>*>(data);
+  if (std::shared_ptr<ReaderCore<T>> core = watch->lock()) {
+    std::int32_t final = 0;
+    std::int64_t credit = 0;
+    napi_get_value_int32(env, args[1], &final);
+    napi_get_value_int64(env, args[3], &credit);
+    answer = core->deliver(env, args[0], final, args[2], credit);
+  }
+  napi_value out = nullptr;
+  napi_create_int64(env, answer, &out);
+  return out;
+}
+
+}  // namespace detail
+
+template <class T>
+StreamReader<T> reader(Napi::Value async_iterable, ReaderOptions options) {
+  using Core = detail::ReaderCore<T>;
+  napi_env env = async_iterable.Env();
+  if (options.high_water_mark == 0) {
+    throw_js(Napi::Env(env),
+             Error::range_error("napix::reader: high_water_mark must be at least 1, got 0"));
+    return {};
+  }
+  auto core = std::make_shared<Core>(env, options.high_water_mark);
+  core->open(options.name);
+  napi_value factory = detail::env_entry(env).script(detail::Script::reader_pump,
+                                                     detail::kReaderPumpSource);
+  napi_value args[3] = {async_iterable, nullptr, nullptr};
+  napi_value undefined = nullptr, control = nullptr;
+  auto watch = std::make_unique<std::weak_ptr<Core>>(core);
+  napi_status s = factory != nullptr
+                      ? napi_create_double(env, double(options.high_water_mark), &args[1])
+                      : napi_pending_exception;
+  if (s == napi_ok) {
+    s = napi_create_function(env, "deliver", NAPI_AUTO_LENGTH, detail::reader_deliver<T>,
+                             watch.get(), &args[2]);
+  }
+  if (s == napi_ok) {
+    s = napi_add_finalizer(
+        env, args[2], watch.get(),
+        [](napi_env, void* data, void*) { delete static_cast<std::weak_ptr<Core>*>(data); },
+        nullptr, nullptr);
+  }
+  if (s == napi_ok) watch.release();  // the function's finalizer frees it
+  if (s == napi_ok) s = napi_get_undefined(env, &undefined);
+  // Throws (the TypeError) when `async_iterable` is not one.
+  if (s == napi_ok) s = napi_call_function(env, undefined, factory, 3, args, &control);
+  if (s != napi_ok) {
+    core->cancel();  // the pump never started: nothing JS to stop
+    NAPI_THROW_IF_FAILED(env, s, StreamReader<T>());
+    return {};
+  }
+  core->start(env, control);
+  return StreamReader<T>(core);
 }
 
 }  // namespace napix

@@ -26,8 +26,21 @@ namespace napix {
 namespace detail {
 
 /// napix's own small JavaScript helpers, compiled once per environment (EnvEntry::script).
-enum class Script : unsigned { stream_iterator, count };
+enum class Script : unsigned { stream_iterator, reader_pump, count };
 class PersistentRefs;
+
+/// Something native threads may wait on that only its environment's JS thread can move on — a
+/// StreamReader's core: registered with its EnvEntry (`listen`) while it holds JS references, so
+/// teardown can wake its waiters and let go of those references.
+class EnvListener {
+ public:
+  /// The environment is being torn down: wake the waiters (they see `closing`) and delete the JS
+  /// references; nothing JS is touched after this. Thread: JS thread only (EnvEntry::close).
+  virtual void env_closing(napi_env env) noexcept = 0;
+
+ protected:
+  ~EnvListener() = default;  // owned through shared_ptr to the derived type
+};
 
 /// One napix::Persistent's reference, shared by all its copies (counted). Linked into its
 /// environment's PersistentRefs while the environment lives, so teardown can delete every
@@ -123,8 +136,15 @@ class EnvEntry {
   /// after teardown). Thread: JS thread only.
   const std::shared_ptr<PersistentRefs>& persistent_refs();
 
-  /// The environment's cleanup hook: closes the task pool, deletes the references Persistents
-  /// still hold, lets go of the internal Channel and the trampoline's function.
+  /// Holds `listener` until `forget` and tells it at teardown. False (nothing held) once the
+  /// environment is closed. Thread: JS thread only.
+  bool listen(std::shared_ptr<EnvListener> listener);
+  /// Lets go of `listener` (no effect when not held). Thread: JS thread only.
+  void forget(const EnvListener* listener) noexcept;
+
+  /// The environment's cleanup hook: tells the listeners, closes the task pool, deletes the
+  /// references Persistents still hold, lets go of the internal Channel and the trampoline's
+  /// function.
   /// Thread: JS thread only.
   void close();
 
@@ -135,6 +155,7 @@ class EnvEntry {
   const std::shared_ptr<Trampoline> trampoline_;
   std::shared_ptr<TaskPool> pool_;  // JS thread only
   std::shared_ptr<PersistentRefs> refs_;  // JS thread only
+  std::vector<std::shared_ptr<EnvListener>> listeners_;  // JS thread only; few (live readers)
   bool closed_ = false;             // JS thread only
   std::array<napi_ref, static_cast<unsigned>(Script::count)> scripts_{};  // JS thread only
   std::mutex mutex_;                // guards channel_ (read from any thread)
@@ -234,6 +255,22 @@ inline const std::shared_ptr<PersistentRefs>& EnvEntry::persistent_refs() {
   return refs_;
 }
 
+inline bool EnvEntry::listen(std::shared_ptr<EnvListener> listener) {
+  if (closed_) return false;
+  listeners_.push_back(std::move(listener));
+  return true;
+}
+
+inline void EnvEntry::forget(const EnvListener* listener) noexcept {
+  for (std::size_t i = 0; i < listeners_.size(); ++i) {
+    if (listeners_[i].get() == listener) {
+      std::swap(listeners_[i], listeners_.back());
+      listeners_.pop_back();  // may free the listener: it is not touched after
+      return;
+    }
+  }
+}
+
 inline bool PersistentRefs::link(PersistentRef* r) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (closed_) return false;
@@ -321,6 +358,11 @@ inline void PersistentRefs::close() {
 
 inline void EnvEntry::close() {
   closed_ = true;
+  // Moved out first: nothing is held once the environment is closed.
+  std::vector<std::shared_ptr<EnvListener>> listeners;
+  listeners.swap(listeners_);
+  for (const auto& l : listeners) l->env_closing(env_);
+  listeners.clear();
   for (napi_ref& ref : scripts_) {
     if (ref != nullptr) napi_delete_reference(env_, ref);
     ref = nullptr;

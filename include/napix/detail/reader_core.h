@@ -1,0 +1,486 @@
+// napix/detail/reader_core.h — the inside of napix::reader<T>(): a JS async iterable read on a
+// native thread. The JS half is a small pump (compiled once per environment) that awaits the
+// iterator's `next()` while it has credit and hands the values to native code in batches — one
+// native call per batch, not per value. The native half (ReaderCore) converts each batch with
+// `from_js<T>` on the JS thread into a queue that `read()` takes from; a reader that freed enough
+// credit while the pump is paused wakes it through the reader's own Dispatcher.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "../config.h"
+#include "../convert.h"
+#include "../error.h"
+#include "dispatcher.h"
+#include "env.h"
+#include "js_thread.h"
+#include "outcome.h"
+
+namespace napix {
+namespace detail {
+
+// The pump. The script evaluates to `napixReader(source, hwm, deliver)`, which gets the iterator
+// (`source[Symbol.asyncIterator]()`; not an async iterable: a TypeError, thrown) and returns
+// `control(n)`: n >= 0 adds n credit and (re)starts pulling (the first credit is `hwm`), n < 0
+// stops for good and calls the iterator's `return()`. Pulling awaits `it.next()` while credit
+// lasts; values collect in `batch` and go to native code by `deliver(values, final, error,
+// credit)` — when the credit ran out, when the iterator finished (`final` 1) or rejected (`final`
+// 2, `error`), or at the latest one loop turn later (setImmediate), so a slow source is not held
+// back. `deliver` answers the credit the native reader freed since the last batch (0 with credit 0
+// left: the pump pauses until `control(n)`), or -1: stop (the reader was cancelled, or a value did
+// not convert). The process's 'exit' event (process.exit(), whose main-thread form runs no
+// teardown and joins the libuv pool — where a reader may be blocked) delivers `final` 3 for every
+// live pump of the environment: its reader wakes with closing.
+inline constexpr const char* kReaderPumpSource = R"JS((function () {
+  'use strict';
+  const live = new Set();  // this environment's unfinished pumps: told at process 'exit'
+  let hooked = false;
+  function exiting() {
+    for (const tell of live) tell();
+    live.clear();
+  }
+  function fail(message) {
+    const e = new TypeError(message);
+    e.code = 'ERR_INVALID_ARG_TYPE';
+    return e;
+  }
+  return function napixReader(source, hwm, deliver) {
+    const method = source === null || source === undefined ? undefined
+                                                            : source[Symbol.asyncIterator];
+    if (typeof method !== 'function') {
+      const got = source === null ? 'null' : typeof source;
+      throw fail(`napix::reader: expected an async iterable, got ${got}`);
+    }
+    const it = method.call(source);
+    if (it === null || (typeof it !== 'object' && typeof it !== 'function')) {
+      throw fail('napix::reader: [Symbol.asyncIterator]() did not return an object');
+    }
+    let credit = hwm, batch = [], pulling = false, finished = false, timer = null;
+    function end() {
+      finished = true;
+      live.delete(onExit);
+      if (timer !== null) {
+        clearImmediate(timer);
+        timer = null;
+      }
+      batch = [];
+    }
+    function flush(final, error) {
+      if (timer !== null) {
+        clearImmediate(timer);
+        timer = null;
+      }
+      const values = batch;
+      batch = [];
+      const freed = deliver(values, final, error, credit);
+      if (final !== 0) return;
+      if (freed < 0) stop();
+      else credit += freed;
+    }
+    function later() {
+      timer = null;
+      if (!finished && batch.length > 0) flush(0);
+    }
+    async function pump() {
+      pulling = true;
+      try {
+        while (credit > 0 && !finished) {
+          const r = await it.next();
+          if (finished) return;
+          if (r === null || typeof r !== 'object') {
+            throw new TypeError(`napix::reader: the iterator result ${String(r)} is not an object`);
+          }
+          if (r.done) {
+            const values = batch;
+            end();
+            batch = values;
+            flush(1);
+            return;
+          }
+          batch.push(r.value);
+          if (--credit === 0) flush(0);
+          else if (timer === null) timer = setImmediate(later);
+        }
+      } catch (e) {
+        if (!finished) {
+          const values = batch;
+          end();
+          batch = values;
+          flush(2, e);
+        }
+      } finally {
+        pulling = false;
+      }
+    }
+    function stop() {
+      if (finished) return;
+      end();
+      try {
+        // Nobody reads any more: what return() says (or throws) has no one to go to.
+        if (typeof it.return === 'function') Promise.resolve(it.return()).catch(() => {});
+      } catch (e) {}
+    }
+    function onExit() {
+      if (finished) return;
+      end();
+      deliver([], 3, undefined, 0);
+    }
+    live.add(onExit);
+    if (!hooked) {
+      hooked = true;
+      process.once('exit', exiting);
+    }
+    return function control(n) {
+      if (n < 0) {
+        stop();
+        return;
+      }
+      credit += n;
+      if (!pulling && !finished) pump();
+    };
+  };
+})())JS";
+
+/// For tests (napix's test addon): what a reader did.
+struct ReaderStats {
+  std::uint64_t delivered = 0;  ///< values converted into the native queue
+  std::uint64_t read = 0;       ///< values read() returned
+  std::uint64_t batches = 0;    ///< deliver calls (JS → native crossings)
+  std::uint64_t wakes = 0;      ///< pump wakeups sent by read()
+  std::size_t queued = 0;       ///< values converted and not yet read
+  std::size_t waiting = 0;      ///< read() calls blocked now
+  bool paused = false;          ///< the pump waits for credit
+  bool js_released = false;     ///< the reader let go of its JS objects
+};
+
+/// The state a reader's native thread and its JS thread share. Thread: any, except where marked.
+template <class T>
+class ReaderCore final : public EnvListener, public std::enable_shared_from_this<ReaderCore<T>> {
+ public:
+  enum class State { open, ended, failed, cancelled, closing };
+
+  ReaderCore(napi_env env, std::size_t high_water_mark)
+      : env_(env),
+        js_thread_(std::this_thread::get_id()),
+        wake_at_(high_water_mark / 2 > 0 ? high_water_mark / 2 : 1) {}
+
+  /// Makes the Dispatcher the pump's wakeups travel through (ref'ed: an unfinished reader keeps
+  /// the loop alive, as a paused pump has nothing else to; its async context is the creator's).
+  /// Thread: JS thread only.
+  void open(const std::string& name) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    channel_ = CoreHandle<>(Dispatcher<ChannelJob>::create(
+        env_, env_entry(env_).trampoline(), nullptr, nullptr, name, 0, /*keep_alive=*/true));
+  }
+  /// Holds the pump's `control`, registers for teardown and starts pulling. False when the
+  /// environment is already closing (the reader is then closed). Thread: JS thread only.
+  bool start(napi_env env, napi_value control);
+
+  /// The next value, nullopt at the end; JsError for a rejection or a conversion error (once,
+  /// then nullopt); ClosingError after teardown. Thread: any but the JS thread.
+  Fallible<std::optional<T>> read();
+  /// Stops reading: the pump calls the iterator's return() on the JS thread; later reads give
+  /// nullopt. Thread: any.
+  void cancel() noexcept;
+
+  /// The pump's `deliver(values, final, error, credit)`. Thread: JS thread only.
+  std::int64_t deliver(napi_env env, napi_value values, int final, napi_value error,
+                       std::int64_t credit);
+  /// Teardown (EnvEntry::close): readers wake with closing; JS references are deleted.
+  void env_closing(napi_env env) noexcept override;
+
+  /// How long read() waits before it asks whether the environment still runs JS (see Probe).
+  static constexpr std::chrono::milliseconds kProbeInterval{20};
+
+  ReaderStats stats() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ReaderStats s = stats_;
+    s.queued = queue_.size();
+    s.paused = paused_;
+    return s;
+  }
+
+ private:
+  // Calls the pump's control(n). Thread: JS thread only.
+  void control(napi_env env, std::int64_t n) noexcept;
+  // The pump was woken (resume) or told to stop (halt) through channel_. Thread: JS thread only.
+  void resume(napi_env env) noexcept;
+  void halt(napi_env env) noexcept;
+  // Nothing more goes to JS: deletes `control`, lets go of the Dispatcher and (`forget`) of the
+  // EnvEntry's hold. Thread: JS thread only.
+  void let_go_js(napi_env env, bool forget) noexcept;
+
+  // Sent by a read() that waited kProbeInterval: run, JS is alive; destroyed unrun, the
+  // environment is being torn down. A reader on a task() runner needs it: Worker terminate()
+  // waits for running async work before any cleanup hook (doc/design.md, behaviour 8), so
+  // env_closing alone would come too late — never.
+  struct Probe {
+    std::weak_ptr<ReaderCore> core;
+    explicit Probe(std::weak_ptr<ReaderCore> c) noexcept : core(std::move(c)) {}
+    Probe(Probe&& o) noexcept : core(std::move(o.core)) {}
+    Probe& operator=(Probe&&) = delete;
+    ~Probe() {
+      if (std::shared_ptr<ReaderCore> c = core.lock()) c->probed(false);
+    }
+    void ran() {
+      if (std::shared_ptr<ReaderCore> c = std::exchange(core, {}).lock()) c->probed(true);
+    }
+  };
+  void probed(bool alive) noexcept;
+
+  const napi_env env_;
+  const std::thread::id js_thread_;
+  const std::size_t wake_at_;  // freed credit that wakes a paused pump: half the mark
+  std::mutex mutex_;
+  std::condition_variable ready_;  // read() waiting for a value or the end
+  std::deque<T> queue_;            // converted, not yet read
+  State state_ = State::open;
+  std::optional<JsError> error_;  // failed: what the next read() throws
+  std::size_t freed_ = 0;         // values read since the pump last heard
+  bool paused_ = false;           // the pump has no credit left and waits for a wakeup
+  bool wake_queued_ = false;
+  bool probe_pending_ = false;
+  ReaderStats stats_;
+  CoreHandle<> channel_;  // guarded by mutex_
+
+  napi_ref control_ = nullptr;  // JS thread only
+};
+
+// ---------------------------------------------------------------------------------------------
+// Definitions
+
+template <class T>
+bool ReaderCore<T>::start(napi_env env, napi_value control) {
+  if (napi_create_reference(env, control, 1, &control_) != napi_ok ||
+      !env_entry(env).listen(this->shared_from_this())) {
+    env_closing(env);
+    return false;
+  }
+  this->control(env, 0);
+  return true;
+}
+
+template <class T>
+Fallible<std::optional<T>> ReaderCore<T>::read() {
+  using Out = Outcome<std::optional<T>>;
+  if (std::this_thread::get_id() == js_thread_) return Out::would_deadlock().take();
+  std::shared_ptr<ChannelCore> wake;
+  std::optional<T> value;
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      if (!queue_.empty()) {
+        value.emplace(std::move(queue_.front()));
+        queue_.pop_front();
+        ++freed_;
+        ++stats_.read;
+        if (paused_ && !wake_queued_ && freed_ >= wake_at_) {
+          wake_queued_ = true;
+          ++stats_.wakes;
+          wake = channel_.shared();
+        }
+        break;
+      }
+      if (state_ == State::open) {
+        ++stats_.waiting;
+        const bool timed_out = ready_.wait_for(lock, kProbeInterval) == std::cv_status::timeout;
+        --stats_.waiting;
+        if (timed_out && !probe_pending_ && channel_) {
+          probe_pending_ = true;
+          std::shared_ptr<ChannelCore> channel = channel_.shared();
+          lock.unlock();
+          NAPIX_TRY {
+            auto run = [probe = Probe(this->weak_from_this())](Napi::Env) mutable { probe.ran(); };
+            send_to(channel.get(), std::move(run), false);
+          }
+          NAPIX_CATCH(...) { probed(true); }  // bad_alloc: try again next time
+          lock.lock();
+        }
+        continue;
+      }
+      if (state_ == State::failed) {
+        state_ = State::ended;  // thrown once; later reads give nullopt
+        JsError e = std::move(*error_);
+        error_.reset();
+        return Out::js_error(std::move(e)).take();
+      }
+      if (state_ == State::closing) return Out::closing().take();
+      return Out::success(std::nullopt).take();  // ended or cancelled
+    }
+  }
+  if (wake) {
+    // Refused only at teardown, which wakes this reader by itself.
+    auto run = [self = this->shared_from_this()](Napi::Env env) { self->resume(env); };
+    send_to(wake.get(), std::move(run), false);
+  }
+  return Out::success(std::move(value)).take();
+}
+
+template <class T>
+void ReaderCore<T>::probed(bool alive) noexcept {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    probe_pending_ = false;
+    if (alive || state_ != State::open) return;
+    state_ = State::closing;  // JS objects: env_closing lets go of them, on the JS thread
+    queue_.clear();
+  }
+  ready_.notify_all();
+}
+
+template <class T>
+void ReaderCore<T>::cancel() noexcept {
+  std::shared_ptr<ChannelCore> stop;
+  std::deque<T> rest;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (state_ == State::open) stop = channel_.shared();  // the pump still pulls: stop it
+    if (state_ != State::closing) state_ = State::cancelled;
+    error_.reset();
+    rest.swap(queue_);
+  }
+  ready_.notify_all();
+  rest.clear();  // destroyed outside the lock
+  if (stop) {
+    NAPIX_TRY {
+      auto run = [self = this->shared_from_this()](Napi::Env env) { self->halt(env); };
+      send_to(stop.get(), std::move(run), false);
+    }
+    // No memory for the closure: the pump pauses by itself once its credit is gone.
+    NAPIX_CATCH(...) {}
+  }
+}
+
+template <class T>
+std::int64_t ReaderCore<T>::deliver(napi_env env, napi_value values, int final, napi_value error,
+                                    std::int64_t credit) {
+  if (final == 3) {  // the process is exiting
+    env_closing(env);
+    env_entry(env).forget(this);
+    return -1;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (state_ != State::open) return -1;
+  }
+  // Converted outside the lock: from_js may run user code (getters, a user's Converter).
+  std::vector<T> converted;
+  std::optional<JsError> failure;
+  std::uint32_t length = 0;
+  napi_get_array_length(env, values, &length);
+  converted.reserve(length);
+  for (std::uint32_t i = 0; i < length && !failure; ++i) {
+    napi_value v = nullptr;
+    napi_get_element(env, values, i, &v);
+    Result<T> r = try_from_js<T>(Napi::Value(env, v));
+    if (r.ok()) {
+      converted.push_back(std::move(r).value());
+    } else {
+      Error e = std::move(r).error();
+      failure.emplace(std::move(e.name), std::move(e.message), std::string(), std::move(e.code));
+    }
+  }
+  if (!failure && final == 2) failure.emplace(JsError::from_value(Napi::Value(env, error)));
+  std::int64_t answer = 0;
+  bool finished = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (state_ != State::open) return -1;  // cancelled while converting
+    for (T& v : converted) queue_.push_back(std::move(v));
+    stats_.delivered += converted.size();
+    ++stats_.batches;
+    if (failure) {
+      state_ = State::failed;
+      error_ = std::move(failure);
+      finished = true;
+    } else if (final == 1) {
+      state_ = State::ended;
+      finished = true;
+    } else {
+      answer = static_cast<std::int64_t>(freed_);
+      freed_ = 0;
+      paused_ = credit == 0 && answer == 0;
+    }
+  }
+  ready_.notify_all();
+  if (finished) let_go_js(env, true);
+  return finished ? -1 : answer;
+}
+
+template <class T>
+void ReaderCore<T>::resume(napi_env env) noexcept {
+  std::int64_t n = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    wake_queued_ = false;
+    if (state_ != State::open) return;
+    n = static_cast<std::int64_t>(freed_);
+    freed_ = 0;
+    paused_ = false;
+  }
+  control(env, n);
+}
+
+template <class T>
+void ReaderCore<T>::halt(napi_env env) noexcept {
+  control(env, -1);
+  let_go_js(env, true);
+}
+
+template <class T>
+void ReaderCore<T>::control(napi_env env, std::int64_t n) noexcept {
+  napi_value fn = nullptr, arg = nullptr, undefined = nullptr, ignored = nullptr;
+  if (control_ == nullptr || napi_get_reference_value(env, control_, &fn) != napi_ok ||
+      fn == nullptr) {
+    return;
+  }
+  napi_create_int64(env, n, &arg);
+  napi_get_undefined(env, &undefined);
+  // control() itself does not throw; pump() reports the source's failures through deliver.
+  if (napi_call_function(env, undefined, fn, 1, &arg, &ignored) != napi_ok) {
+    clear_pending_js_error(env);
+  }
+}
+
+template <class T>
+void ReaderCore<T>::let_go_js(napi_env env, bool forget) noexcept {
+  if (control_ != nullptr) napi_delete_reference(env, control_);
+  control_ = nullptr;
+  CoreHandle<> last;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    last = std::move(channel_);
+    stats_.js_released = true;
+  }
+  auto keep = this->shared_from_this();  // forget() may drop the EnvEntry's hold, the last one
+  if (forget) env_entry(env).forget(this);
+}
+
+template <class T>
+void ReaderCore<T>::env_closing(napi_env env) noexcept {
+  std::deque<T> rest;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (state_ == State::open) {
+      state_ = State::closing;
+      rest.swap(queue_);
+    }
+  }
+  ready_.notify_all();
+  rest.clear();
+  let_go_js(env, false);  // the entry is closing: it already let go of this listener
+}
+
+}  // namespace detail
+}  // namespace napix
