@@ -403,6 +403,7 @@ void init_task_bench(Napi::Env env, Napi::Object exports);     // task.cc
 void init_xthread_bench(Napi::Env env, Napi::Object exports);  // xthread.cc
 void init_function_bench(Napi::Env env, Napi::Object exports); // function.cc
 void init_stream_bench(Napi::Env env, Napi::Object exports);   // stream.cc
+void init_reader_bench(Napi::Env env, Napi::Object exports);   // reader.cc
 
 namespace {
 
@@ -433,6 +434,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_xthread_bench(env, exports);
   init_function_bench(env, exports);
   init_stream_bench(env, exports);
+  init_reader_bench(env, exports);
   return exports;
 }
 

@@ -4,7 +4,8 @@
   'targets': [
     {
       'target_name': 'napix_bench',
-      'sources': ['bench.cc', 'promise.cc', 'task.cc', 'xthread.cc', 'function.cc', 'stream.cc'],
+      'sources': ['bench.cc', 'promise.cc', 'task.cc', 'xthread.cc', 'function.cc', 'stream.cc',
+                  'reader.cc'],
       'dependencies': ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       'include_dirs': ['../include'],
       'defines': [

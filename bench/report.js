@@ -71,6 +71,12 @@ function bars(res) {
       out.push(['for await over numbers from a thread (vs per-value raw tsfn)', x.label, x.speedupVsTsfn, l && l.speedupVsTsfn, x.design.startsWith('napix')]);
     }
   }
+  if (res.readers) {
+    for (const x of res.readers.numbers.filter((r) => r.design !== 'callSync')) {
+      const l = L.readers && same(L.readers.numbers, x);
+      out.push(['JS async generator read on a thread (vs call_sync per value)', x.label, x.speedupVsCallSync, l && l.speedupVsCallSync, true]);
+    }
+  }
   return out;
 }
 
@@ -232,6 +238,15 @@ function markdown(res) {
     const mem = [['idle', st.memory], ...(ls.memory ? [['loaded', ls.memory]] : [])];
     lines.push(table([`slow consumer, ${st.memory.values.toLocaleString('en-US')} values, mark ${st.memory.mark}`, 'RSS start MiB', 'middle', 'end', 'growth', 'most unread', 'writer blocked (samples)', 's'],
       mem.map(([k, m]) => [k, fmt(m.startMiB, 1), fmt(m.midMiB, 1), fmt(m.endMiB, 1), fmt(m.growthMiB, 1), m.maxUnread, `${m.blockedSamples} of ${m.sampleCount}`, fmt(m.seconds, 1)])), '');
+  }
+  if (res.readers) {
+    const lr = (L && L.readers) || {};
+    lines.push('## JS → native streams (`reader<T>`)', '');
+    lines.push(table([`${res.readers.values.toLocaleString('en-US')} numbers from a JS generator, summed on a thread`, both('ns/value'), both('speed vs call_sync per value'), both('CPU ns/value')],
+      res.readers.numbers.map((x) => {
+        const l = find(lr.numbers, x) || {};
+        return [x.label, two(x.nsPerValue, l.nsPerValue, 1), two(x.speedupVsCallSync, l.speedupVsCallSync), two(x.cpuNsPerValue, l.cpuNsPerValue, 0)];
+      })), '');
   }
   return `${lines.join('\n')}\n`;
 }

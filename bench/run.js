@@ -2,7 +2,7 @@
 // Runs the napix benchmarks (build first: `npm run bench` does both). See bench/README.md.
 //   --quick      N = 200,000, fewer repetitions (under a minute)
 //   --reps=K     repetitions of every throughput scenario (default 5; 3 with --quick)
-//   --only=tput,rt,mem,promise,task,xthread,function,stream   run some of the parts
+//   --only=tput,rt,mem,promise,task,xthread,function,stream,reader   run some of the parts
 //   --load=N     run every part twice: idle, then beside N CPU-bound helper processes that the
 //                bench starts and stops itself (default: one per CPU; 0: idle only)
 //   --out=FILE   where the JSON goes (default bench/results/latest.json); latest.md and latest.svg
@@ -14,6 +14,7 @@ const path = require('path');
 
 const { spawn } = require('child_process');
 const { streams, streamTargets } = require('./stream');
+const { readers, readerTargets } = require('./reader');
 
 const addon = require(path.join(__dirname, 'build', 'Release', 'napix_bench.node'));
 
@@ -25,7 +26,7 @@ const opt = (name) => {
 const quick = argv.includes('--quick');
 const config = {
   quick,
-  calls: quick ? 200000 : 1000000,
+  calls: Number(opt('calls')) || (quick ? 200000 : 1000000),  // --calls=N: a tiny N to check a part runs
   producers: [1, 2, 4],
   reps: Number(opt('reps')) || (quick ? 3 : 5),
   rtCalls: quick ? 5000 : 20000,
@@ -33,7 +34,7 @@ const config = {
   memCalls: 1000000,
   memReps: quick ? 1 : 3,
 };
-const only = (opt('only') || 'tput,rt,mem,promise,task,xthread,function,stream').split(',');
+const only = (opt('only') || 'tput,rt,mem,promise,task,xthread,function,stream,reader').split(',');
 const load = opt('load') === null ? os.cpus().length : Math.max(0, Math.floor(Number(opt('load')) || 0));
 config.load = load;
 const outFile = path.resolve(opt('out') || path.join(__dirname, 'results', 'latest.json'));
@@ -555,6 +556,7 @@ function targets(res, loaded, prev) {
     add('def_async sequential latency vs AsyncWorker + Deferred <= 1.05x', f.asyncSequential.find((x) => x.design === 'napix').latencyVsNaa, 1.05, 'min');
   }
   if (res.streams) streamTargets(res.streams, add);
+  if (res.readers) readerTargets(res.readers, add);
   if (res.tasks) {
     add('task batch vs raw napi_async_work >= 3x faster', res.tasks.batch.find((x) => x.design === 'napix').speedupVsRaw, 3, 'max');
     add('task sequential latency vs raw <= 1.05x', res.tasks.sequential.find((x) => x.design === 'napix').latencyVsRaw, 1.05, 'min');
@@ -583,6 +585,7 @@ function targets(res, loaded, prev) {
       }
     }
     if (loaded.streams) streamTargets(loaded.streams, add, L);
+    if (loaded.readers) readerTargets(loaded.readers, add, L);
     if (loaded.tasks) {
       const b = loaded.tasks.batch.find((x) => x.design === 'napix');
       const q = loaded.tasks.sequential.find((x) => x.design === 'napix');
@@ -641,6 +644,7 @@ async function main() {
   await part('xthread', 'xthread', xthread);
   await part('function', 'functions', functions);
   await part('stream', 'streams', () => streams({ addon, config, quick, median, fmt, table, settle }));
+  await part('reader', 'readers', () => readers({ addon, config, quick, median, fmt, table, settle }));
   res.targets = targets(res, loaded, prev);
   const seconds = (Date.now() - t0) / 1e3;
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
@@ -648,7 +652,7 @@ async function main() {
   if (loaded) Object.assign(all, { loadedLoad, loaded });
   fs.writeFileSync(outFile, `${JSON.stringify(all, null, 2)}\n`);
   // The report beside the JSON; the README's block only from a run of every part.
-  const complete = ['tput', 'rt', 'mem', 'promise', 'task', 'xthread', 'function', 'stream'].every((p) => only.includes(p));
+  const complete = ['tput', 'rt', 'mem', 'promise', 'task', 'xthread', 'function', 'stream', 'reader'].every((p) => only.includes(p));
   const readme = complete && !opt('out') ? path.join(__dirname, '..', 'README.md') : null;
   const updated = require('./report').write(all, path.dirname(outFile), readme);
   console.log(`\n${seconds.toFixed(1)} s; results written to ${path.relative(process.cwd(), outFile)} (+ latest.md, latest.svg${updated ? ', README.md' : ''})`);
