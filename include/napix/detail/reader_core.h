@@ -70,9 +70,15 @@ inline constexpr const char* kReaderPumpSource = R"JS((function () {
       throw fail('napix::reader: [Symbol.asyncIterator]() did not return an object');
     }
     const half = Math.ceil(hwm / 2);
-    let credit = hwm, batch = [], pulling = false, finished = false, timer = null;
+    let credit = hwm, batch = [], started = false, finished = false, timer = null, waiter = null;
+    function wake() {
+      const w = waiter;
+      waiter = null;
+      if (w !== null) w();
+    }
     function end() {
       finished = true;
+      wake();
       live.delete(onExit);
       if (timer !== null) {
         clearImmediate(timer);
@@ -96,10 +102,16 @@ inline constexpr const char* kReaderPumpSource = R"JS((function () {
       timer = null;
       if (!finished && batch.length > 0) flush(0);
     }
+    // One loop for the pump's life, started by the creator's call: a pause awaits control(n)
+    // instead of control(n) calling in, so every pull runs in the creator's async context
+    // (AsyncLocalStorage) even where the runtime's napi_make_callback does not restore it.
     async function pump() {
-      pulling = true;
       try {
-        while (credit > 0 && !finished) {
+        while (!finished) {
+          if (credit <= 0) {
+            await new Promise((resolve) => { waiter = resolve; });
+            continue;
+          }
           const r = await it.next();
           if (finished) return;
           if (r === null || typeof r !== 'object') {
@@ -123,8 +135,6 @@ inline constexpr const char* kReaderPumpSource = R"JS((function () {
           batch = values;
           flush(2, e);
         }
-      } finally {
-        pulling = false;
       }
     }
     function stop() {
@@ -151,7 +161,12 @@ inline constexpr const char* kReaderPumpSource = R"JS((function () {
         return;
       }
       credit += n;
-      if (!pulling && !finished) pump();
+      if (!started) {
+        started = true;
+        pump();
+      } else {
+        wake();
+      }
     };
   };
 })())JS";
