@@ -213,13 +213,13 @@ Napi::Value bad_mark(const Napi::CallbackInfo& info) {
   return it.IsEmpty() ? Napi::Value() : Napi::Value(it);
 }
 
-// picky(n, bad) -> {iterator, id}: one thread writes 0..n-1 (value `bad` fails conversion) until
+// picky(n, bad[, hwm = 4]) -> {iterator, id}: one thread writes 0..n-1 (value `bad` fails conversion) until
 // refused, then end().
 Napi::Value picky(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const int n = int_arg(info, 0), bad = int_arg(info, 1);
   napix::StreamOptions options;
-  options.high_water_mark = 4;
+  options.high_water_mark = info.Length() > 2 ? static_cast<std::size_t>(int_arg(info, 2)) : 4;
   auto [writer, it] = napix::stream<Picky>(env, options);
   auto record = std::make_shared<Record>();
   record->picky = napix::detail::Inspect::core(writer);

@@ -158,6 +158,17 @@ describe(`stream: native writers, JS async iteration [${addon.variant}]`, () => 
     assert.equal(r.written, r.converted + r.destroyedUnconverted + 1);  // the refused one: destroyed converting
   });
 
+  it('a value that fails to convert mid-batch: the values after it in its batch are counted destroyed unconverted', async () => {
+    const { iterator, id } = stream.picky(10, 3, 100);
+    // The JS thread stays busy until all 10 are written: they reach JS in one batch.
+    while (stream.results(id).running !== 0) { /* spin */ }
+    const got = [];
+    await assert.rejects(async () => { for await (const v of iterator) got.push(v); }, /picky: 3 refused/);
+    assert.deepEqual(got, [0, 1, 2]);
+    const r = stream.results(id);
+    assert.deepEqual([r.written, r.converted, r.destroyedUnconverted], [10, 3, 6]);
+  });
+
   it('an iterator collected unread stops the stream: blocked writers wake with closing', async function () {
     if (typeof global.gc !== 'function') this.skip();  // needs --expose-gc (npm test passes it)
     let id;

@@ -369,6 +369,9 @@ void StreamCore<T>::flush(napi_env env) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stats_.converted += count;
+    // A failed conversion: the values of this batch after the refused one (all of a number batch
+    // that found no memory) are destroyed unconverted with `values`, like those still queued.
+    if (failure != nullptr) stats_.destroyed_unconverted += values.size() - count - (kNumberBatch<T> ? 0 : 1);
   }
   int final = 0;
   napi_value error_value = nullptr;
