@@ -1,6 +1,7 @@
 // Test functions for napix/bytes.h: Bytes filled on a native thread, handed to a Buffer without a
 // copy (or copied where external buffers are not allowed: forced through the test hook).
 #include <cstdint>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -31,7 +32,7 @@ Napi::Value force_copy(const Napi::CallbackInfo& info) {
 }
 
 // fromThread(kind, size): a promise of a Buffer made from bytes filled on a native thread:
-// 'bytes' (Bytes(size) through data()), 'vector' (a std::vector moved into Bytes), 'string' (a
+// 'bytes' (Bytes(size) through data()), 'uninitialized' (Bytes::uninitialized), 'vector' (a std::vector moved into Bytes), 'string' (a
 // std::string moved into Bytes), 'raw-vector' (to_js of a std::vector&&). Also resolves with
 // whether the Buffer's memory is the very memory the thread filled ({buffer, same}).
 Napi::Value from_thread(const Napi::CallbackInfo& info) {
@@ -43,8 +44,8 @@ Napi::Value from_thread(const Napi::CallbackInfo& info) {
   state(env).spawn([channel, kind, size, d = std::move(d)]() mutable {
     napix::Bytes bytes;
     std::vector<std::uint8_t> raw;
-    if (kind == "bytes") {
-      bytes = napix::Bytes(size);
+    if (kind == "bytes" || kind == "uninitialized") {
+      bytes = kind == "bytes" ? napix::Bytes(size) : napix::Bytes::uninitialized(size);
       for (std::size_t i = 0; i < bytes.size(); ++i) bytes.data()[i] = pattern(i);
     } else if (kind == "vector" || kind == "raw-vector") {
       raw.resize(size);
@@ -78,6 +79,38 @@ Napi::Value make_and_drop(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// pool(): the Bytes block pool's counters {hits, misses, held} (napix/detail/byte_pool.h).
+Napi::Value pool(const Napi::CallbackInfo& info) {
+  napix::detail::BytePool::Stats st = napix::detail::byte_pool().stats();
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("hits", double(st.hits));
+  o.Set("misses", double(st.misses));
+  o.Set("held", double(st.held));
+  return o;
+}
+
+// dirty(size, byte): a Buffer over a Bytes::uninitialized(size) filled with `byte` (external).
+Napi::Value dirty(const Napi::CallbackInfo& info) {
+  auto b = napix::Bytes::uninitialized(static_cast<std::size_t>(info[0].As<Napi::Number>().Int64Value()));
+  std::memset(b.data(), info[1].As<Napi::Number>().Int32Value(), b.size());
+  return napix::to_js(info.Env(), std::move(b));
+}
+
+// fresh(size, zeroed): makes Bytes(size) (zeroed) or Bytes::uninitialized(size) and tells
+// {hit: it came from the pool, zero: every byte is 0, first: its first byte}; frees it again.
+Napi::Value fresh(const Napi::CallbackInfo& info) {
+  const auto size = static_cast<std::size_t>(info[0].As<Napi::Number>().Int64Value());
+  const std::size_t hits = napix::detail::byte_pool().stats().hits;
+  napix::Bytes b = info[1].As<Napi::Boolean>().Value() ? napix::Bytes(size) : napix::Bytes::uninitialized(size);
+  bool zero = true;
+  for (std::uint8_t c : b) zero = zero && c == 0;
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("hit", napix::detail::byte_pool().stats().hits == hits + 1);
+  o.Set("zero", zero);
+  o.Set("first", double(b.data()[0]));
+  return o;
+}
+
 // doc/persistent.md
 // readFile(path) -> Promise<Buffer>: read on a native thread into Bytes; the Buffer JS gets is that
 // memory (no copy on the JS thread).
@@ -106,5 +139,8 @@ void init_bytes(Napi::Env env, Napi::Object exports) {
   napix_test::add(o, "fromThread", from_thread);
   napix_test::add(o, "makeAndDrop", make_and_drop);
   napix_test::add(o, "readFile", read_file);
+  napix_test::add(o, "pool", pool);
+  napix_test::add(o, "dirty", dirty);
+  napix_test::add(o, "fresh", fresh);
   exports.Set("bytes", o);
 }

@@ -25,7 +25,7 @@ describe(`bytes [${addon.variant}]`, function () {
     addon.joinThreads();
   });
 
-  for (const kind of ['bytes', 'vector', 'string', 'raw-vector']) {
+  for (const kind of ['bytes', 'uninitialized', 'vector', 'string', 'raw-vector']) {
     it(`${kind}: content and length from a native thread, the same memory (no copy)`, async () => {
       for (const size of [1, 15, 100, 4096]) {
         const before = bytes.hooks();
@@ -75,6 +75,12 @@ describe(`bytes [${addon.variant}]`, function () {
       assert.equal(after.external, before.external);
     });
   }
+
+  it('the memory of a collected Buffer goes to the next Bytes of its size, warm; Bytes(size) zeroes it, uninitialized() does not', async () => {
+    const r = await runFixture('bytes_pool.js', [], { flags: ['--expose-gc'] });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /ok/);
+  });
 
   it('the garbage collector frees the memory of a dropped Buffer (finalizer)', async () => {
     const r = await runFixture('bytes_gc.js', [], { flags: ['--expose-gc'] });

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 #include <string>
 #include <utility>
@@ -26,9 +27,13 @@ class Bytes {
  public:
   /// No bytes. Thread: any.
   Bytes() noexcept = default;
-  /// `size` zeroed bytes (calloc: large ones cost no memset). Thread: any.
+  /// `size` zeroed bytes. Thread: any.
   /// Errors: `std::bad_alloc` when the memory cannot be had (exceptions off: a fatal error).
   explicit Bytes(std::size_t size);
+  /// `size` bytes whose contents are unspecified, for a producer that writes every byte anyway
+  /// (a read(2), a decoder): it saves zeroing them first, as Node's `Buffer.allocUnsafe`.
+  /// Thread: any. Errors: as `Bytes(size)`.
+  static Bytes uninitialized(std::size_t size);
   /// Takes the vector's memory: no copy. Thread: any.
   explicit Bytes(std::vector<std::uint8_t>&& bytes);
   /// Takes the string's memory (a short string's inline characters move with it). Thread: any.
@@ -95,17 +100,39 @@ struct Converter<Bytes> {
 // ---------------------------------------------------------------------------------------------
 // Definitions
 
-inline Bytes::Bytes(std::size_t size) {
-  if (size == 0) return;
-  data_ = static_cast<std::uint8_t*>(std::calloc(size, 1));
-  if (data_ == nullptr) {
+namespace detail {
+// Memory for Bytes(size): a warm block from the pool if one of that size waits there, else
+// calloc (fresh large blocks are mapped zero pages: no memset) or malloc.
+inline std::uint8_t* allocate_bytes(std::size_t size, bool zeroed) {
+  void* p = byte_pool().take(size);
+  if (p != nullptr) {
+    if (zeroed) std::memset(p, 0, size);
+  } else {
+    p = zeroed ? std::calloc(size, 1) : std::malloc(size);
+  }
+  if (p == nullptr) {
 #if NAPIX_EXCEPTIONS
     throw std::bad_alloc();
 #else
-    detail::fatal("napix::Bytes", "out of memory");
+    fatal("napix::Bytes", "out of memory");
 #endif
   }
+  return static_cast<std::uint8_t*>(p);
+}
+}  // namespace detail
+
+inline Bytes::Bytes(std::size_t size) {
+  if (size == 0) return;
+  data_ = detail::allocate_bytes(size, true);
   size_ = size;
+}
+
+inline Bytes Bytes::uninitialized(std::size_t size) {
+  Bytes b;
+  if (size == 0) return b;
+  b.data_ = detail::allocate_bytes(size, false);
+  b.size_ = size;
+  return b;
 }
 
 inline Bytes::Bytes(std::vector<std::uint8_t>&& bytes) {
@@ -125,7 +152,7 @@ inline Bytes::Bytes(std::string&& bytes) {
 }
 
 inline void Bytes::reset() noexcept {
-  if (data_ != nullptr || owner_ != nullptr) detail::free_buffer_memory(data_, owner_);
+  if (data_ != nullptr || owner_ != nullptr) detail::free_buffer_memory(data_, size_, owner_);
   data_ = nullptr;
   size_ = 0;
   owner_ = nullptr;

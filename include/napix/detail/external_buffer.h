@@ -8,8 +8,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 
 #include "../config.h"
+#include "byte_pool.h"
 
 namespace napix {
 namespace detail {
@@ -30,21 +32,33 @@ inline BufferHooks& buffer_hooks() noexcept {
 }
 
 /// What owns the memory of an external Buffer; deleted by its finalizer (JS thread). A null owner
-/// means the data itself came from std::malloc/calloc and is std::free'd.
+/// means the data itself came from std::malloc/calloc: it goes back through the BytePool.
 struct BufferOwner {
   virtual ~BufferOwner() = default;
 };
 
-inline void free_buffer_memory(void* data, BufferOwner* owner) noexcept {
+inline void free_buffer_memory(void* data, std::size_t size, BufferOwner* owner) noexcept {
   if (owner != nullptr) {
     delete owner;
   } else {
-    std::free(data);
+    byte_pool().give(data, size);
   }
 }
 
+// The finalizer's hint: the owner, or — for malloc'd memory, which has none — the size the pool
+// needs, tagged by its low bit (an owner is at least 8-byte aligned).
+inline void* buffer_hint(std::size_t size, BufferOwner* owner) noexcept {
+  return owner != nullptr ? static_cast<void*>(owner)
+                          : reinterpret_cast<void*>((static_cast<std::uintptr_t>(size) << 1) | 1u);
+}
+
 inline void finalize_external_buffer(napi_env, void* data, void* hint) {
-  free_buffer_memory(data, static_cast<BufferOwner*>(hint));
+  const auto bits = reinterpret_cast<std::uintptr_t>(hint);
+  if (bits & 1u) {
+    byte_pool().give(data, static_cast<std::size_t>(bits >> 1));
+  } else {
+    delete static_cast<BufferOwner*>(hint);
+  }
   buffer_hooks().freed.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -58,7 +72,8 @@ inline napi_status make_buffer(napi_env env, void* data, std::size_t size, Buffe
   BufferHooks& hooks = buffer_hooks();
   if (size == 0) return napi_create_buffer(env, 0, nullptr, out);
   if (!hooks.force_copy.load(std::memory_order_relaxed)) {
-    napi_status s = napi_create_external_buffer(env, size, data, finalize_external_buffer, owner, out);
+    napi_status s = napi_create_external_buffer(env, size, data, finalize_external_buffer,
+                                                buffer_hint(size, owner), out);
     if (s == napi_ok) {
       *adopted = true;
       hooks.external.fetch_add(1, std::memory_order_relaxed);
