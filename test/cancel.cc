@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <memory>
 #include <vector>
 
 #include "common.h"
@@ -351,6 +352,49 @@ Napi::Value deadline_running(const Napi::CallbackInfo& info) {
   return p;
 }
 
+// deadlineReuse(fn): a thread's TimedCalls are reused once nobody else holds them. On one thread:
+// {reused, freshWhileHeld, clearedOnReuse} from TimedCall<int>::acquire() directly, then
+// call_sync_for(fn) in time (1), timed out while running (99: fn returns a promise it never settles
+// in time) and in time again (3): `results`.
+Napi::Value deadline_reuse(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  napix::ThreadSafeCallback cb(info[0].As<Napi::Function>());
+  napix::Channel channel(env);
+  auto [d, p] = napix::promise(env);
+  state(env).spawn([cb, channel, d = std::move(d)]() mutable {
+    using Timed = napix::detail::TimedCall<int>;
+    const Timed* first = Timed::acquire().get();
+    const bool reused = Timed::acquire().get() == first;
+    std::shared_ptr<Timed> held = Timed::acquire();  // as a queued call would hold it
+    const bool fresh = Timed::acquire().get() != held.get();
+    {
+      std::shared_ptr<Timed> t = Timed::acquire();
+      t->shot.set(napix::detail::Outcome<int>::unrun());  // set, never taken
+      t->phase.store(Timed::kRunning);
+    }
+    std::shared_ptr<Timed> again = Timed::acquire();
+    const bool cleared = !again->shot.ready() && again->phase.load() == Timed::kQueued;
+    again.reset();
+    held.reset();
+    std::vector<std::string> results;
+    for (int x : {1, 99, 3}) {
+      const auto timeout = x == 99 ? std::chrono::milliseconds(50) : std::chrono::milliseconds(10000);
+      results.push_back(timed([&] { return describe<int>(cb.call_sync_for<int>(timeout, x)); }));
+    }
+    channel.settle_with(std::move(d), [=](Napi::Env env) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("reused", reused);
+      o.Set("freshWhileHeld", fresh);
+      o.Set("clearedOnReuse", cleared);
+      Napi::Array a = Napi::Array::New(env, results.size());
+      for (std::uint32_t i = 0; i < results.size(); ++i) a.Set(i, results[i]);
+      o.Set("results", a);
+      return o;
+    });
+  });
+  return p;
+}
+
 // deadlineInTime(fn, ms): send_sync_for, call_sync_for and the typed call_sync_for that complete
 // well within `ms`: {send, call, typed} results.
 Napi::Value deadline_in_time(const Napi::CallbackInfo& info) {
@@ -459,6 +503,7 @@ void init_cancel(Napi::Env env, Napi::Object exports) {
   napix_test::add(o, "counters", get_counters);
   napix_test::add(o, "deadlineRunning", deadline_running);
   napix_test::add(o, "deadlineInTime", deadline_in_time);
+  napix_test::add(o, "deadlineReuse", deadline_reuse);
   napix_test::add(o, "onJsThread", on_js_thread);
   napix_test::add(o, "timeoutToJs", timeout_to_js);
   napix_test::add(o, "scan", scan);

@@ -93,6 +93,16 @@ describe(`cancel [${addon.variant}]`, function () {
         await new Promise((resolve) => setImmediate(resolve));
       });
     }
+    it('a thread reuses its TimedCall once the call is done, never while a queued or running call holds it', async () => {
+      let settle;
+      const r = await cancel.deadlineReuse((x) => (x === 99 ? new Promise((resolve) => { settle = resolve; }) : x * 2));
+      assert.deepEqual({ ...r, results: [...r.results] }, {
+        reused: true, freshWhileHeld: true, clearedOnReuse: true,
+        results: ['value:2', 'TimeoutError:ERR_NAPIX_TIMEOUT', 'value:6'],
+      });
+      settle(0);  // the timed-out call's result: discarded
+      await new Promise((resolve) => setImmediate(resolve));
+    });
     it('calls that finish in time give their values', async () => {
       const r = await cancel.deadlineInTime((x) => x * 2, 10000);
       assert.deepEqual({ ...r }, { send: 'value:5', call: 'value:40', typed: 'value:42' });

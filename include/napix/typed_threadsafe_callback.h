@@ -74,7 +74,7 @@ class TypedThreadSafeCallback<R(Args...)> {
   template <class Rep, class Period>
   Fallible<R> call_sync_for(const std::chrono::duration<Rep, Period>& timeout, Args... args) const {
     if (core_ && core_->on_js_thread()) return detail::Outcome<R>::would_deadlock().take();
-    auto timed = std::make_shared<detail::TimedCall<R>>();
+    auto timed = detail::TimedCall<R>::acquire();
     push(new detail::TimedCompletion<R>(timed), true, std::move(args)...);  // refused: completed
     return timed->wait_for(timeout);
   }

@@ -241,3 +241,32 @@ TEMPLATE_TEST_CASE(
   timed.set(7);
   REQUIRE(timed.wait_for(1ms) == 7);
 }
+
+TEST_CASE("OneShot: reset empties a slot for another round, destroying a value never taken",
+          "[waiter]") {
+  static std::atomic<int> alive{0};  // the setter thread destroys its temporary concurrently
+  struct Counted {
+    int v;
+    explicit Counted(int x) : v(x) { ++alive; }
+    Counted(Counted&& o) noexcept : v(o.v) { ++alive; }
+    ~Counted() { --alive; }
+  };
+  alive = 0;
+  {
+    OneShot<Counted> slot;
+    slot.set(Counted(1));
+    CHECK(slot.wait(std::chrono::nanoseconds(0)).v == 1);
+    slot.reset();
+    CHECK_FALSE(slot.ready());
+    std::thread setter([&] { slot.set(Counted(2)); });  // a second set: no "set twice" abort
+    CHECK(slot.wait().v == 2);
+    setter.join();
+    slot.reset();
+    slot.set(Counted(3));  // set, never taken
+    CHECK(alive == 1);
+    slot.reset();
+    CHECK(alive == 0);
+    CHECK_FALSE(slot.wait_for(1ms).has_value());
+  }
+  CHECK(alive == 0);
+}

@@ -262,11 +262,31 @@ struct TimedCall {
   OneShot<Outcome<R>> shot;
   std::atomic<int> phase{kQueued};
 
+  /// A fresh TimedCall for the calling thread. Each thread keeps its last one and hands it out
+  /// again once nobody else holds it (the call completed and its queued half is gone): a thread's
+  /// blocking calls then cost no allocation. One that timed out, and may still be queued or
+  /// running, is left to its queued half; the thread takes a new one. Thread: the caller.
+  static std::shared_ptr<TimedCall> acquire() {
+    static thread_local std::shared_ptr<TimedCall> spare;
+    if (spare && spare.use_count() == 1) {
+      // The other holder's release (its last touch, after shot.set) happens before this reuse.
+      std::atomic_thread_fence(std::memory_order_acquire);
+      spare->shot.reset();
+      spare->phase.store(kQueued, std::memory_order_relaxed);
+    } else {
+      spare = std::make_shared<TimedCall>();
+    }
+    return spare;
+  }
+
   /// Waits up to `timeout`: the outcome, or a timeout. A call not yet started is abandoned (it
   /// never starts); a running one's result is discarded. Thread: the caller.
   template <class Rep, class Period>
   Fallible<R> wait_for(const std::chrono::duration<Rep, Period>& timeout) {
-    if (std::optional<Outcome<R>> done = shot.wait_for(timeout)) return std::move(*done).take();
+    const auto deadline =
+        std::chrono::steady_clock::now() +
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
+    if (std::optional<Outcome<R>> done = shot.wait_until(deadline)) return std::move(*done).take();
     int expected = kQueued;
     if (!phase.compare_exchange_strong(expected, kAbandoned, std::memory_order_acq_rel) &&
         shot.ready()) {

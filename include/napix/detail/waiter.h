@@ -71,6 +71,15 @@ class OneShot {
   /// Whether `set` happened. Thread: any.
   bool ready() const noexcept { return state_.load(std::memory_order_acquire) == kSet; }
 
+  /// Empties the slot for another round (a value set but never taken is destroyed). Only when no
+  /// other thread can still touch it: its setter is done, nobody waits. Thread: its owner.
+  void reset() noexcept {
+    if (state_.load(std::memory_order_acquire) == kSet && !taken_) value()->~T();
+    state_.store(kEmpty, std::memory_order_relaxed);
+    set_called_.store(false, std::memory_order_relaxed);
+    taken_ = false;
+  }
+
   /// Spins up to `spin` (0: not at all; kAdaptive: as the thread's budget says), then blocks until
   /// `set`; returns the value (moved out). Taking the value twice is a bug: it aborts.
   /// Thread: the one waiting thread.
@@ -141,8 +150,13 @@ template <class T, class P>
 template <class Clock, class Duration>
 std::optional<T> OneShot<T, P>::wait_until(const std::chrono::time_point<Clock, Duration>& deadline,
                                            std::chrono::nanoseconds spin) {
-  const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - Clock::now());
-  const auto end = std::chrono::steady_clock::now() + left;
+  std::chrono::steady_clock::time_point end;
+  if constexpr (std::is_same_v<Clock, std::chrono::steady_clock>) {
+    end = std::chrono::time_point_cast<std::chrono::steady_clock::duration>(deadline);
+  } else {
+    const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - Clock::now());
+    end = std::chrono::steady_clock::now() + left;
+  }
   if (!await(spin, &end)) return std::nullopt;
   return take();
 }
