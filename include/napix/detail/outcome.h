@@ -283,10 +283,7 @@ struct TimedCall {
   /// never starts); a running one's result is discarded. Thread: the caller.
   template <class Rep, class Period>
   Fallible<R> wait_for(const std::chrono::duration<Rep, Period>& timeout) {
-    const auto deadline =
-        std::chrono::steady_clock::now() +
-        std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
-    if (std::optional<Outcome<R>> done = shot.wait_until(deadline)) return std::move(*done).take();
+    if (std::optional<Outcome<R>> done = shot.wait_for(timeout)) return std::move(*done).take();
     int expected = kQueued;
     if (!phase.compare_exchange_strong(expected, kAbandoned, std::memory_order_acq_rel) &&
         shot.ready()) {
