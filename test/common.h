@@ -38,6 +38,9 @@ namespace detail {
 struct Inspect {
   static std::size_t blocked(const Channel& c) { return c.core_->blocked_producers(); }
   static std::size_t blocked(const ThreadSafeCallback& c) { return blocked(c.channel_); }
+  static std::shared_ptr<ChannelCore> core(const ThreadSafeCallback& c) { return c.channel_.core_.shared(); }
+  template <class S>
+  static std::shared_ptr<ChannelCore> core(const TypedThreadSafeCallback<S>& c) { return c.core_.shared(); }
   template <class S>
   static std::size_t blocked(const TypedThreadSafeCallback<S>& c) { return c.core_->blocked_producers(); }
   template <class T>

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <future>
 #include <memory>
+#include <optional>
+#include <thread>
 #include <stdexcept>
 
 #include "common.h"
@@ -525,6 +527,54 @@ Napi::Value reset_counters(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// lingerRoundTrips(form, n, gapMs, fn): a thread makes n call_sync round trips of fn(i) (form
+// 'untyped' or 'typed'), sleeping gapMs after each, then drops its callback; resolves with the sum
+// of the answers (-1 on an error) and how the calls reached the JS thread (DispatchStats).
+Napi::Value linger_round_trips(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bool typed = info[0].As<Napi::String>().Utf8Value() == "typed";
+  int n = int_arg(info, 1), gap_ms = int_arg(info, 2);
+  Napi::Function fn = info[3].As<Napi::Function>();
+  napix::Channel reply(env);
+  auto [deferred, promise] = napix::promise(env);
+  auto untyped = std::make_shared<std::optional<ThreadSafeCallback>>(ThreadSafeCallback(fn));
+  auto typed_cb = std::make_shared<std::optional<TypedThreadSafeCallback<int(int)>>>(
+      TypedThreadSafeCallback<int(int)>(fn));
+  std::shared_ptr<napix::detail::ChannelCore> core = typed
+      ? napix::detail::Inspect::core(**typed_cb) : napix::detail::Inspect::core(**untyped);
+  // Only the thread's callback may count as a handle: it drops it when done.
+  if (typed) untyped->reset(); else typed_cb->reset();
+  state(env).spawn([=, deferred = std::move(deferred)]() mutable {
+    long long sum = 0;
+    for (int i = 0; i < n && sum >= 0; ++i) {
+#if NAPIX_EXCEPTIONS
+      try {
+        sum += typed ? (**typed_cb).call_sync(i) : (**untyped).call_sync<int>(i);
+      } catch (...) {
+        sum = -1;
+      }
+#else
+      napix::Result<int> r = typed ? (**typed_cb).call_sync(i) : (**untyped).call_sync<int>(i);
+      sum = r ? sum + *r : -1;
+#endif
+      if (gap_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(gap_ms));
+    }
+    untyped->reset();
+    typed_cb->reset();
+    reply.send([core, sum, deferred = std::move(deferred)](Napi::Env env) mutable {
+      napix::detail::DispatchStats s = core->dispatch_stats();
+      Napi::Object out = Napi::Object::New(env);
+      out.Set("sum", Napi::Number::New(env, static_cast<double>(sum)));
+      out.Set("wakes", Napi::Number::New(env, static_cast<double>(s.wakes)));
+      out.Set("lingerHits", Napi::Number::New(env, static_cast<double>(s.linger_hits)));
+      out.Set("lingerMisses", Napi::Number::New(env, static_cast<double>(s.linger_misses)));
+      out.Set("lingerSkipped", Napi::Number::New(env, static_cast<double>(s.linger_skipped)));
+      deferred.resolve(out);
+    });
+  });
+  return promise;
+}
+
 }  // namespace
 
 void init_threadsafe_callback(Napi::Env env, Napi::Object exports) {
@@ -544,5 +594,6 @@ void init_threadsafe_callback(Napi::Env env, Napi::Object exports) {
   napix_test::add(o, "resetCounters", reset_counters);
   napix_test::add(o, "reportAtExit", report_at_exit);
   napix_test::add(o, "make", make);
+  napix_test::add(o, "lingerRoundTrips", linger_round_trips);
   exports.Set("tsc", o);
 }

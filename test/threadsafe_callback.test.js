@@ -199,6 +199,29 @@ describe(`ThreadSafeCallback [${addon.variant}]`, () => {
     }
   });
 
+  describe('the JS thread lingers for the next call after a batch (child processes)', () => {
+    for (const form of ['untyped', 'typed']) {
+      it(`${form}: call_sync round trips from a thread wake the JS thread once while it lingers; NAPIX_JS_LINGER_US=0 wakes it per call`, async () => {
+        // A linger of up to 4 s (at least 0.5 s) sees every next call: one wakeup for 200 calls.
+        const long = await runFixture('js_linger.js', [form, '200'], { env: { NAPIX_JS_LINGER_US: '4000000' } });
+        assert.equal(long.code, 0, long.stderr);
+        const l = JSON.parse(long.stdout);
+        assert.deepEqual(l, { sum: 199 * 100, wakes: 1, lingerHits: 199, lingerMisses: 0, lingerSkipped: 0 });
+        const off = await runFixture('js_linger.js', [form, '200'], { env: { NAPIX_JS_LINGER_US: '0' } });
+        assert.equal(off.code, 0, off.stderr);
+        assert.deepEqual(JSON.parse(off.stdout), { sum: 199 * 100, wakes: 200, lingerHits: 0, lingerMisses: 0, lingerSkipped: 0 });
+      });
+    }
+    it('lingers that keep missing back off: the JS thread then goes back to the event loop at once', async () => {
+      // Calls 20 ms apart, lingers of at most 1 ms: every spin misses. After a miss the next 1, 3,
+      // 7, 15, 31 batches end without spinning, so batches 1, 3, 7, 15 and 31 of 40 spin (and
+      // miss) and the other 35 skip; every call wakes the JS thread.
+      const r = await runFixture('js_linger.js', ['untyped', '40', '20'], { env: { NAPIX_JS_LINGER_US: '1000' } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(JSON.parse(r.stdout), { sum: 39 * 20, wakes: 40, lingerHits: 0, lingerMisses: 5, lingerSkipped: 35 });
+    });
+  });
+
   describe('async context', () => {
     for (const form of ['untyped', 'typed', 'channel']) {
       it(`${form}: AsyncLocalStorage of the creator is seen in callbacks`, async () => {

@@ -8,7 +8,9 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <cstddef>
 #include <iterator>
 #include <mutex>
@@ -39,7 +41,9 @@ struct DrainResult {
 /// A multi-producer, single-consumer queue that wakes its consumer once per batch.
 ///
 /// Protocol: `push` calls `wake()` only when no wake is outstanding; `drain` (consumer) takes the
-/// queued items and clears the outstanding flag, so the first push after a drain wakes again.
+/// queued items and clears the outstanding flag, so the first push after a drain wakes again —
+/// unless the consumer drains `stay_awake`: it then watches `events()` for a while and must end
+/// with `sleep_if_empty()`, so pushes meanwhile queue without a wake (the consumer is looking).
 /// `release(n)` after running n drained items frees their slots in a bounded queue. `close()`
 /// rejects later pushes, wakes every blocked producer and hands back the items never drained.
 ///
@@ -88,7 +92,16 @@ class BatchQueue {
   /// `batch`'s old contents are destroyed first; with everything taken the two vectors swap
   /// buffers, so a steady state allocates nothing. See `DrainResult::more`.
   /// Thread: the consumer only.
-  DrainResult drain(std::vector<T>& batch, std::size_t max_items = 0);
+  /// `stay_awake`: an emptied queue keeps its wake outstanding, and the consumer must call
+  /// `sleep_if_empty()` (or `close()`) before it stops looking. Thread: the consumer only.
+  DrainResult drain(std::vector<T>& batch, std::size_t max_items = 0, bool stay_awake = false);
+
+  /// Changes on every push and on close: what a consumer that stayed awake watches (a relaxed
+  /// snapshot; then take the lock through `drain` or `sleep_if_empty`). Thread: any.
+  std::uint32_t events() const noexcept { return events_.load(std::memory_order_relaxed); }
+  /// Ends a `stay_awake` drain: with nothing queued the next push wakes again (true); with items
+  /// queued the wake stays outstanding and the consumer must drain them (false). Thread: consumer.
+  bool sleep_if_empty();
 
   /// The consumer finished `n` drained items (ran or destroyed them): frees their slots and wakes
   /// blocked producers if any wait. Thread: the consumer only (any thread is safe).
@@ -143,6 +156,7 @@ class BatchQueue {
   const std::size_t max_queue_;
   bool wake_pending_ = false;  // invariant: !wake_pending_ implies the queue is empty
   bool closed_ = false;
+  std::atomic<std::uint32_t> events_{0};  // written under mutex_, read anywhere (see events())
   WakeFunction wake_;
 };
 
@@ -192,6 +206,7 @@ PushResult BatchQueue<T>::push_impl(T& item, bool block) {
   ++last_->tail;
   ++count_;
   ++outstanding_;
+  events_.store(events_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
   return PushResult::ok;
 }
 
@@ -233,7 +248,7 @@ void BatchQueue<T>::free_blocks(Block* b) noexcept {
 }
 
 template <class T>
-DrainResult BatchQueue<T>::drain(std::vector<T>& batch, std::size_t max_items) {
+DrainResult BatchQueue<T>::drain(std::vector<T>& batch, std::size_t max_items, bool stay_awake) {
   batch.clear();
   Block* mine = nullptr;     // whole blocks taken out under the lock, emptied after unlocking
   Block* to_free = nullptr;  // released after unlocking
@@ -279,7 +294,7 @@ DrainResult BatchQueue<T>::drain(std::vector<T>& batch, std::size_t max_items) {
     count_ -= take;
     result.taken = take;
     result.more = count_ != 0;
-    if (!result.more) wake_pending_ = false;
+    if (!result.more && !stay_awake) wake_pending_ = false;
   }
   free_blocks(to_free);
   while (mine != nullptr) {
@@ -296,6 +311,14 @@ DrainResult BatchQueue<T>::drain(std::vector<T>& batch, std::size_t max_items) {
   for (T& item : partial_) batch.push_back(std::move(item));
   partial_.clear();
   return result;
+}
+
+template <class T>
+bool BatchQueue<T>::sleep_if_empty() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (count_ != 0) return false;
+  wake_pending_ = false;
+  return true;
 }
 
 template <class T>
@@ -350,6 +373,7 @@ template <class T>
 void BatchQueue<T>::close_locked() {
   if (closed_) return;
   closed_ = true;
+  events_.store(events_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
   // All of them: Node's tsfn wakes one blocked producer at teardown and the rest hang
   // (doc/design.md, behaviour 1).
   if (waiters_ != 0) not_full_.notify_all();

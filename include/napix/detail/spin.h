@@ -170,6 +170,9 @@ class SpinBudget {
     skip_ = (1u << misses_) - 1;
   }
 
+  /// Whether the next `next()` will spin (it is not in a back-off). Does not use it up.
+  bool will_spin() const noexcept { return skip_ == 0; }
+
   /// For tests: waits left that block at once; new bounds (the history stays).
   unsigned skipping() const noexcept { return skip_; }
   void set_limits(std::chrono::nanoseconds min, std::chrono::nanoseconds max) noexcept {
