@@ -19,7 +19,6 @@ const R = {
   atexit: 'doc/compat.md "Bun and Deno" R3: Bun ends the process without running C atexit handlers, where these specs print their ledgers',
   flood: 'doc/compat.md "Bun and Deno" R4: an unref\'ed napi_threadsafe_function that is called without pause keeps Bun\'s event loop alive',
   fair: 'doc/compat.md "Bun and Deno" R5: Bun drains queued napi_threadsafe_function calls before setImmediate, whatever the addon yields to',
-  workerExit: 'doc/compat.md "Bun and Deno" R7 (NOT yet reduced to a raw Node-API reproduction): on Bun a Worker\'s terminate() or process.exit() under the mixed stress can leave a call_async future that never completes (intermittent, 1 cycle in 5-10), so a producer waits for ever',
   teardown: 'doc/compat.md "Bun and Deno" R6: Deno neither finalizes a Worker\'s napi_threadsafe_functions at terminate()/process.exit() nor the main thread\'s before exit: calls keep returning napi_ok, nothing returns napi_closing',
 };
 const forms3 = ['closure', 'typed', 'channel'];
@@ -41,10 +40,6 @@ const skips = {
     ], R.atexit),
     ...entries(forms3.map((f) => ['teardown', `teardown ${f}: main thread natural exit with producers running (bounded and unbounded) x3`]), `${R.atexit}; ${R.flood}`),
     ...entries(forms4.map((f) => ['threadsafe_callback', `ThreadSafeCallback event loop fairness ${f}: a flood of queued calls lets setImmediate and timers run between batches`]), R.fair),
-    ...entries([
-      ['stress', 'stress Worker terminate() while 4 producers mix every operation, exact ledgers x5'],
-      ['stress', 'stress Worker process.exit() inside a callback while 4 producers mix every operation, exact ledgers x5'],
-    ], R.workerExit),
   ],
   deno: [
     ...entries(alsSpecs, R.als),

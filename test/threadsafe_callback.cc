@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <stdexcept>
@@ -575,6 +576,40 @@ Napi::Value linger_round_trips(const Napi::CallbackInfo& info) {
   return promise;
 }
 
+// asyncThenExit(fn): fn('promise') (which returns a promise) through call_async<double>, then
+// fn('exit') (which ends the Worker), queued together on one callback, so they run in one batch
+// and the promise's reaction never runs. A detached thread waits on the future and keeps what it got for
+// asyncThenExitOutcome() ('pending' until then), which the main thread asks after the Worker.
+std::mutex& outcome_mutex() {
+  static auto* m = new std::mutex;  // leaked: the waiting thread may outlive everything
+  return *m;
+}
+std::string& outcome_text() {
+  static auto* s = new std::string("pending");
+  return *s;
+}
+
+Napi::Value async_then_exit(const Napi::CallbackInfo& info) {
+  ThreadSafeCallback fn(info[0].As<Napi::Function>());
+  {
+    std::lock_guard<std::mutex> lock(outcome_mutex());
+    outcome_text() = "pending";
+  }
+  auto future = fn.call_async<double>(std::string("promise"));
+  fn.call(std::string("exit"));
+  std::thread([f = std::move(future)]() mutable {
+    std::string got = describe(f);
+    std::lock_guard<std::mutex> lock(outcome_mutex());
+    outcome_text() = got;
+  }).detach();
+  return info.Env().Undefined();
+}
+
+Napi::Value async_then_exit_outcome(const Napi::CallbackInfo& info) {
+  std::lock_guard<std::mutex> lock(outcome_mutex());
+  return Napi::String::New(info.Env(), outcome_text());
+}
+
 }  // namespace
 
 void init_threadsafe_callback(Napi::Env env, Napi::Object exports) {
@@ -595,5 +630,7 @@ void init_threadsafe_callback(Napi::Env env, Napi::Object exports) {
   napix_test::add(o, "reportAtExit", report_at_exit);
   napix_test::add(o, "make", make);
   napix_test::add(o, "lingerRoundTrips", linger_round_trips);
+  napix_test::add(o, "asyncThenExit", async_then_exit);
+  napix_test::add(o, "asyncThenExitOutcome", async_then_exit_outcome);
   exports.Set("tsc", o);
 }

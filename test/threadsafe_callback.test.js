@@ -237,6 +237,13 @@ describe(`ThreadSafeCallback [${addon.variant}]`, () => {
   });
 
   describe('process-level behaviour (child processes)', () => {
+    it('a call_async whose function returned a promise fails with ClosingError when its Worker exits before the promise\'s reaction runs', async () => {
+      // Node finalizes the promise's handlers at teardown; Bun never does (doc/compat.md R7), and
+      // napix's cleanup hook ends the wait instead — without it the future would never complete.
+      const r = await runFixture('async_then_exit.js');
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^ClosingError:/);
+    });
     for (const what of ['tsc', 'typed']) {
       it(`${what}: a JS exception in a fire-and-forget call becomes an uncaughtException`, async () => {
         const r = await runFixture('uncaught.js', [what, 'js']);

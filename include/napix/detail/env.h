@@ -42,6 +42,30 @@ class EnvListener {
   ~EnvListener() = default;  // owned through shared_ptr to the derived type
 };
 
+class EnvEntry;
+
+/// A wait that only JavaScript can end — a thenable's handlers (thenable.h) — listed with its
+/// environment while pending, so teardown ends it even where the runtime never finalizes the
+/// handlers (Bun drops a Worker's pending promise reactions unfinalized: doc/compat.md R7).
+/// Thread: JS thread only.
+class SettleLink {
+ public:
+  /// Teardown: end the wait now, as "closing". The object stays: its handlers may still be
+  /// finalized (Node does, after the cleanup hooks), and then free it.
+  virtual void abandon() noexcept = 0;
+  /// Leaves its environment's list (no effect when not listed).
+  inline void unlink() noexcept;
+
+ protected:
+  ~SettleLink() = default;
+
+ private:
+  friend class EnvEntry;
+  EnvEntry* home_ = nullptr;  // while listed
+  SettleLink* prev_ = nullptr;
+  SettleLink* next_ = nullptr;
+};
+
 /// One napix::Persistent's reference, shared by all its copies (counted). Linked into its
 /// environment's PersistentRefs while the environment lives, so teardown can delete every
 /// reference still held (by native threads) and later drops touch nothing.
@@ -142,6 +166,17 @@ class EnvEntry {
   /// Lets go of `listener` (no effect when not held). Thread: JS thread only.
   void forget(const EnvListener* listener) noexcept;
 
+  /// Lists a pending thenable wait, ended by close() if still listed (nothing once closed).
+  /// Thread: JS thread only.
+  void list_settle(SettleLink* link) noexcept {
+    if (closed_) return;
+    link->home_ = this;
+    link->prev_ = nullptr;
+    link->next_ = settles_;
+    if (settles_ != nullptr) settles_->prev_ = link;
+    settles_ = link;
+  }
+
   /// The environment's cleanup hook: tells the listeners, closes the task pool, deletes the
   /// references Persistents still hold, lets go of the internal Channel and the trampoline's
   /// function.
@@ -156,6 +191,8 @@ class EnvEntry {
   std::shared_ptr<TaskPool> pool_;  // JS thread only
   std::shared_ptr<PersistentRefs> refs_;  // JS thread only
   std::vector<std::shared_ptr<EnvListener>> listeners_;  // JS thread only; few (live readers)
+  SettleLink* settles_ = nullptr;  // JS thread only: pending thenable waits
+  friend class SettleLink;
   bool closed_ = false;             // JS thread only
   std::array<napi_ref, static_cast<unsigned>(Script::count)> scripts_{};  // JS thread only
   std::mutex mutex_;                // guards channel_ (read from any thread)
@@ -369,6 +406,11 @@ inline void EnvEntry::close() {
   }
   if (pool_) pool_->close();
   if (refs_) refs_->close();
+  while (settles_ != nullptr) {  // thenable waits whose handlers may never be finalized
+    SettleLink* s = settles_;
+    s->unlink();
+    s->abandon();
+  }
   CoreHandle<> last;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -376,6 +418,14 @@ inline void EnvEntry::close() {
   }
   last = CoreHandle<>();  // outside the lock: the last handle may give the tsfn back
   trampoline_->free(env_);
+}
+
+inline void SettleLink::unlink() noexcept {
+  if (home_ == nullptr) return;
+  if (prev_ != nullptr) prev_->next_ = next_; else home_->settles_ = next_;
+  if (next_ != nullptr) next_->prev_ = prev_;
+  home_ = nullptr;
+  prev_ = next_ = nullptr;
 }
 
 inline void env_cleanup(void* arg) {

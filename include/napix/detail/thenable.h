@@ -9,6 +9,7 @@
 
 #include "../config.h"
 #include "../convert.h"
+#include "env.h"
 #include "outcome.h"
 
 namespace napix {
@@ -22,18 +23,25 @@ namespace detail {
 template <class Done>
 void when_settled(napi_env env, napi_value value, Done done);
 
+// Listed with the environment while pending (SettleLink): teardown ends the wait even if the
+// handlers are never finalized. `done` is destroyed as soon as it ran, so what it owns (a future's
+// slot, which reports "closing" from its destructor) does not wait for the handlers' finalizers.
 template <class Done>
-struct SettleState {
+struct SettleState final : SettleLink {
   explicit SettleState(Done d) : done(std::move(d)) {}
-  Done done;
+  std::optional<Done> done;
   int handlers = 2;  // finalized handler functions still pointing here
   bool fired = false;
 
   void fire(napi_env env, bool fulfilled, napi_value value) {
     if (fired) return;
     fired = true;
-    done(env, fulfilled, value);
+    unlink();
+    Done d = std::move(*done);
+    done.reset();
+    d(env, fulfilled, value);
   }
+  void abandon() noexcept override { fire(nullptr, false, nullptr); }
 
   static napi_value on_fulfilled(napi_env env, napi_callback_info info) { return settle(env, info, true); }
   static napi_value on_rejected(napi_env env, napi_callback_info info) { return settle(env, info, false); }
@@ -51,10 +59,7 @@ struct SettleState {
   static void on_finalize(napi_env, void* data, void*) {
     auto* state = static_cast<SettleState*>(data);
     if (--state->handlers != 0) return;
-    if (!state->fired) {
-      state->fired = true;
-      state->done(nullptr, false, nullptr);
-    }
+    state->fire(nullptr, false, nullptr);  // never settled (no effect if it did)
     delete state;
   }
 };
@@ -104,10 +109,15 @@ void when_settled(napi_env env, napi_value value, Done done) {
     napi_value error = take_pending_exception(env);
     if (error == nullptr) napi_get_undefined(env, &error);
     state->fire(env, false, error);
+  } else if (!state->fired) {  // (a synchronous `then` may already have called a handler)
+    env_entry(env).list_settle(state);
   }
   // Handlers whose finalizer was never attached will never decrement the count.
   state->handlers -= 2 - attached;
-  if (state->handlers == 0) delete state;
+  if (state->handlers == 0) {
+    state->unlink();
+    delete state;
+  }
 }
 
 /// Converts a settled JS value into the outcome of a call expecting R. Thread: JS thread only.
