@@ -19,6 +19,7 @@ const R = {
   atexit: 'doc/compat.md "Bun and Deno" R3: Bun ends the process without running C atexit handlers, where these specs print their ledgers',
   flood: 'doc/compat.md "Bun and Deno" R4: an unref\'ed napi_threadsafe_function that is called without pause keeps Bun\'s event loop alive',
   fair: 'doc/compat.md "Bun and Deno" R5: Bun drains queued napi_threadsafe_function calls before setImmediate, whatever the addon yields to',
+  lost: 'doc/compat.md "Bun and Deno" R8: Deno can lose a napi_threadsafe_function call made while that tsfn\'s callback is running (the NAPIX_JS_LINGER_US=0 half hangs now and then)',
   teardown: 'doc/compat.md "Bun and Deno" R6: Deno neither finalizes a Worker\'s napi_threadsafe_functions at terminate()/process.exit() nor the main thread\'s before exit: calls keep returning napi_ok, nothing returns napi_closing',
 };
 const forms3 = ['closure', 'typed', 'channel'];
@@ -56,7 +57,9 @@ const skips = {
         ['teardown', `teardown ${f}, ${q ? `bounded (${q}, producers blocked)` : 'unbounded'}: Worker ${m}`]))),
       ...forms3.map((f) => ['teardown', `teardown ${f}: main thread natural exit with producers running (bounded and unbounded) x3`]),
       ...forms4.map((f) => ['threadsafe_callback', `ThreadSafeCallback event loop fairness ${f}: no call of a batch starts after one calls process.exit() in a Worker`]),
+      ['threadsafe_callback', 'ThreadSafeCallback process-level behaviour (child processes) a call_async whose function returned a promise fails with ClosingError when its Worker exits before the promise\'s reaction runs'],
     ], R.teardown),
+    ...entries(['untyped', 'typed'].map((f) => ['threadsafe_callback', `ThreadSafeCallback the JS thread lingers for the next call after a batch (child processes) ${f}: call_sync round trips from a thread wake the JS thread once while it lingers; NAPIX_JS_LINGER_US=0 wakes it per call`]), R.lost),
   ],
 };
 
