@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -188,6 +189,89 @@ TEST_CASE("BatchQueue: wake is called exactly once per empty-to-non-empty transi
   REQUIRE((r.taken == 0 && !r.more && batch.empty()));
   REQUIRE(queue.push(v) == PushResult::ok);
   REQUIRE(wakes == 3);
+}
+
+TEST_CASE("BatchQueue: a consumer that stays awake takes pushes without a wake until sleep_if_empty",
+          "[batch_queue]") {
+  int wakes = 0;
+  BatchQueue<int> queue(0, [&wakes] {
+    ++wakes;
+    return true;
+  });
+  std::vector<int> batch;
+  int v = 0;
+  REQUIRE(queue.push(v) == PushResult::ok);
+  REQUIRE(wakes == 1);
+  DrainResult r = queue.drain(batch, 0, /*stay_awake=*/true);
+  REQUIRE((r.taken == 1 && !r.more));
+  const std::uint32_t seen = queue.events();
+  REQUIRE(queue.push(v) == PushResult::ok);  // the consumer is looking: no wake
+  REQUIRE(queue.push(v) == PushResult::ok);
+  REQUIRE(wakes == 1);
+  REQUIRE(queue.events() != seen);           // what a lingering consumer watches
+  REQUIRE_FALSE(queue.sleep_if_empty());     // items came: the wake stays outstanding
+  r = queue.drain(batch, 0, true);
+  REQUIRE((r.taken == 2 && !r.more));
+  REQUIRE(queue.sleep_if_empty());           // nothing came: asleep
+  REQUIRE(queue.push(v) == PushResult::ok);  // so the next push wakes again
+  REQUIRE(wakes == 2);
+  r = queue.drain(batch);                    // a plain drain still ends the wake at once
+  REQUIRE(queue.push(v) == PushResult::ok);
+  REQUIRE(wakes == 3);
+  const std::uint32_t before_close = queue.events();
+  (void)queue.close();
+  REQUIRE(queue.events() != before_close);   // close ends a linger too
+}
+
+TEST_CASE("BatchQueue: a lingering consumer against N producers loses, duplicates and over-wakes nothing",
+          "[batch_queue]") {
+  constexpr int kProducers = 4;
+  constexpr int kItems = 20000;
+  std::atomic<int> destroyed{0};
+  Doorbell bell;
+  BatchQueue<Item> queue(0, [&bell] { return bell.ring(); });
+  std::atomic<int> push_failures{0};
+  std::vector<std::thread> producers;
+  for (int p = 0; p < kProducers; ++p) {
+    producers.emplace_back([&, p] {
+      for (int i = 0; i < kItems; ++i) {
+        Item item(p, i, &destroyed);
+        if (queue.push(item) != PushResult::ok) ++push_failures;
+        if (i % 64 == 0) std::this_thread::yield();  // gaps, so lingers both hit and run out
+      }
+    });
+  }
+  // The consumer: per ring, drain staying awake, watch events() for a bounded number of polls,
+  // then sleep_if_empty — drain again if items came, else wait for the next ring.
+  int received = 0, order_errors = 0, hits = 0, misses = 0;
+  int next_seq[kProducers] = {};
+  std::vector<Item> batch;
+  while (received < kProducers * kItems) {
+    REQUIRE(bell.wait());
+    for (;;) {
+      DrainResult r = queue.drain(batch, 0, /*stay_awake=*/true);
+      const std::uint32_t seen = queue.events();
+      for (const Item& item : batch) {
+        if (item.seq != next_seq[item.producer]++) ++order_errors;
+        ++received;
+      }
+      batch.clear();
+      queue.release(r.taken);
+      int polls = 0;
+      while (queue.events() == seen && ++polls < 200) std::this_thread::yield();
+      (queue.events() != seen ? hits : misses) += 1;
+      if (queue.sleep_if_empty()) break;
+    }
+  }
+  for (auto& t : producers) t.join();
+  REQUIRE(push_failures == 0);
+  REQUIRE(order_errors == 0);
+  for (int n : next_seq) REQUIRE(n == kItems);
+  REQUIRE(bell.overlapping() == 0);  // no push woke a consumer that was still awake
+  REQUIRE(bell.unconsumed() == 0);   // and none is left behind: nothing stranded
+  REQUIRE(queue.size() == 0);
+  REQUIRE(destroyed == kProducers * kItems);
+  REQUIRE(hits + misses > 0);
 }
 
 TEST_CASE("BatchQueue: drain with max_items takes a prefix in order and signals more",
