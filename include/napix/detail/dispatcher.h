@@ -248,6 +248,11 @@ class Dispatcher final : public ChannelCore, public std::enable_shared_from_this
   }
   std::size_t outstanding() const { return queue_.outstanding(); }
   napi_env env() const noexcept { return env_; }
+  /// Whether the JS thread lingers after a batch (default: yes, unless NAPIX_JS_LINGER_US=0).
+  /// Off for a queue whose items hand JS work to promise reactions that the next items wait for
+  /// (a stream's flushes: the consumer runs in microtasks, which a linger holds back).
+  /// Thread: JS thread only.
+  void set_linger(bool on) noexcept { linger_on_ = on; }
 
  private:
   Dispatcher(napi_env env, std::shared_ptr<Trampoline> trampoline, std::size_t max_queue);
@@ -309,6 +314,7 @@ class Dispatcher final : public ChannelCore, public std::enable_shared_from_this
   DispatchStats stats_;  // the linger counters (wakes_ is separate: producers count it)
   std::atomic<std::uint64_t> wakes_{0};
   bool has_ref_ = true;
+  bool linger_on_ = true;
   bool via_yield_ = false;  // the current dispatch came through yield_tsfn_
   // A second tsfn, made on the first flood, that the queue yields through: Node re-dispatches a
   // tsfn called from inside its own callback in the same loop turn (up to 999 times), so
@@ -493,7 +499,8 @@ void Dispatcher<Item>::run_batch(napi_env env) {
     enter_batch();
     // Stay awake (pushes meanwhile do not wake) when this batch may end in a linger: it must
     // then end in linger(), or in a closed queue.
-    const bool awake = linger_budget_.will_spin() && js_linger_limit().count() > 0 &&
+    const bool may_linger = linger_on_ && js_linger_limit().count() > 0;
+    const bool awake = may_linger && linger_budget_.will_spin() &&
                        handles_.load(std::memory_order_relaxed) != 0;
     DrainResult r = queue_.drain(batch_, kMaxBatch, awake);
     const std::uint32_t seen = queue_.events();
@@ -528,7 +535,7 @@ void Dispatcher<Item>::run_batch(napi_env env) {
     // answer) run in this turn without a wakeup: one thread wakeup less per round trip.
     if (!r.more && awake) {
       r.more = linger(seen);
-    } else if (!r.more && js_linger_limit().count() > 0) {
+    } else if (!r.more && may_linger) {
       linger_budget_.next();  // one wait of the back-off used up (SpinBudget counts them)
       ++stats_.linger_skipped;
     }
