@@ -529,11 +529,13 @@ Napi::Value reset_counters(const Napi::CallbackInfo& info) {
 }
 
 // lingerRoundTrips(form, n, gapMs, fn): a thread makes n call_sync round trips of fn(i) (form
-// 'untyped' or 'typed'), sleeping gapMs after each, then drops its callback; resolves with the sum
-// of the answers (-1 on an error) and how the calls reached the JS thread (DispatchStats).
+// 'untyped' or 'typed'; 'fire': n fire-and-forget call(i), sum 0), sleeping gapMs after each,
+// then drops its callback; resolves with the sum of the answers (-1 on an error) and how the
+// calls reached the JS thread (DispatchStats).
 Napi::Value linger_round_trips(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  bool typed = info[0].As<Napi::String>().Utf8Value() == "typed";
+  std::string form = info[0].As<Napi::String>().Utf8Value();
+  bool typed = form == "typed", fire = form == "fire";
   int n = int_arg(info, 1), gap_ms = int_arg(info, 2);
   Napi::Function fn = info[3].As<Napi::Function>();
   napix::Channel reply(env);
@@ -548,6 +550,10 @@ Napi::Value linger_round_trips(const Napi::CallbackInfo& info) {
   state(env).spawn([=, deferred = std::move(deferred)]() mutable {
     long long sum = 0;
     for (int i = 0; i < n && sum >= 0; ++i) {
+      if (fire) {
+        if ((**untyped).call(i) != napix::Status::ok) sum = -1;
+        continue;
+      }
 #if NAPIX_EXCEPTIONS
       try {
         sum += typed ? (**typed_cb).call_sync(i) : (**untyped).call_sync<int>(i);

@@ -212,6 +212,16 @@ describe(`ThreadSafeCallback [${addon.variant}]`, () => {
         assert.deepEqual(JSON.parse(off.stdout), { sum: 199 * 100, wakes: 200, lingerHits: 0, lingerMisses: 0, lingerSkipped: 0 });
       });
     }
+    it('fire-and-forget calls never make the JS thread linger (their batches stay big)', async () => {
+      // Only batches that a waited-for call (call_sync, send_sync) reached linger: with a linger
+      // of up to 4 s, 20,000 call(i) from a thread show no linger at all.
+      const r = await runFixture('js_linger.js', ['fire', '20000'], { env: { NAPIX_JS_LINGER_US: '4000000' } });
+      assert.equal(r.code, 0, r.stderr);
+      const c = JSON.parse(r.stdout);
+      assert.equal(c.sum, 0);
+      assert.ok(c.wakes >= 1 && c.wakes <= 20000, `wakes ${c.wakes}`);
+      assert.deepEqual([c.lingerHits, c.lingerMisses, c.lingerSkipped], [0, 0, 0]);
+    });
     it('lingers that keep missing back off: the JS thread then goes back to the event loop at once', async () => {
       // Calls 20 ms apart, lingers of at most 1 ms: every spin misses. After a miss the next 1, 3,
       // 7, 15, 31 batches end without spinning, so batches 1, 3, 7, 15 and 31 of 40 spin (and

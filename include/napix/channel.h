@@ -137,6 +137,10 @@ class Channel {
   template <class J>
   Status push_job(J&& job, bool block) const;
   bool on_js_thread() const { return core_ && core_->on_js_thread(); }
+  // Before pushing a call the caller will wait for (see ChannelCore::note_round_trip).
+  void note_round_trip() const noexcept {
+    if (core_) core_->note_round_trip();
+  }
 
   detail::CoreHandle<> core_;
 };
@@ -192,6 +196,7 @@ template <class F, class R>
 Fallible<R> Channel::send_sync(F&& f) const {
   if (on_js_thread()) return detail::Outcome<R>::would_deadlock().take();
   detail::OneShot<detail::Outcome<R>> waiter;
+  note_round_trip();
   push(
       [fn = std::forward<F>(f), slot = detail::WaiterSlot<R>(&waiter)](Napi::Env env) mutable {
         slot.complete(detail::capture<R>(env, [&] { return fn(env); }));
@@ -204,6 +209,7 @@ template <class Rep, class Period, class F, class R>
 Fallible<R> Channel::send_sync_for(const std::chrono::duration<Rep, Period>& timeout, F&& f) const {
   if (on_js_thread()) return detail::Outcome<R>::would_deadlock().take();
   auto call = detail::TimedCall<R>::acquire();
+  note_round_trip();
   push(
       [fn = std::forward<F>(f), slot = detail::TimedSlot<R>(call)](Napi::Env env) mutable {
         if (!slot.start()) return;  // the caller gave up before it started: never runs

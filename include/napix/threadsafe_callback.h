@@ -202,6 +202,7 @@ template <class R, class... Args>
 Fallible<R> ThreadSafeCallback::call_sync(Args&&... args) const {
   if (channel_.on_js_thread()) return detail::Outcome<R>::would_deadlock().take();
   detail::OneShot<detail::Outcome<R>> waiter;
+  channel_.note_round_trip();
   channel_.push_job(
       [a = std::tuple<std::decay_t<Args>...>(std::forward<Args>(args)...),
        slot = detail::WaiterSlot<R>(&waiter)](const detail::RunContext& cx) mutable {
@@ -216,6 +217,7 @@ Fallible<R> ThreadSafeCallback::call_sync_for(const std::chrono::duration<Rep, P
                                               Args&&... args) const {
   if (channel_.on_js_thread()) return detail::Outcome<R>::would_deadlock().take();
   auto call = detail::TimedCall<R>::acquire();
+  channel_.note_round_trip();
   channel_.push_job(
       [a = std::tuple<std::decay_t<Args>...>(std::forward<Args>(args)...),
        slot = detail::TimedSlot<R>(call)](const detail::RunContext& cx) mutable {

@@ -64,6 +64,7 @@ class TypedThreadSafeCallback<R(Args...)> {
   Fallible<R> call_sync(Args... args) const {
     if (core_ && core_->on_js_thread()) return detail::Outcome<R>::would_deadlock().take();
     detail::SyncCompletion<R> c;
+    if (core_) core_->note_round_trip();
     push(&c, true, std::move(args)...);
     return c.wait().take();
   }
@@ -75,6 +76,7 @@ class TypedThreadSafeCallback<R(Args...)> {
   Fallible<R> call_sync_for(const std::chrono::duration<Rep, Period>& timeout, Args... args) const {
     if (core_ && core_->on_js_thread()) return detail::Outcome<R>::would_deadlock().take();
     auto timed = detail::TimedCall<R>::acquire();
+    if (core_) core_->note_round_trip();
     push(new detail::TimedCompletion<R>(timed), true, std::move(args)...);  // refused: completed
     return timed->wait_for(timeout);
   }

@@ -105,6 +105,9 @@ class ChannelCore {
   virtual std::size_t blocked_producers() const = 0;
   /// Thread: JS thread only (the linger counters are its own).
   virtual DispatchStats dispatch_stats() const noexcept = 0;
+  /// A thread is about to push a call it will wait for (call_sync, send_sync and their _for
+  /// forms): the JS thread lingers only after batches that such calls reached. Thread: any.
+  virtual void note_round_trip() noexcept = 0;
 
  protected:
   ~ChannelCore() = default;  // owned through shared_ptr<Dispatcher<Item>>
@@ -248,11 +251,13 @@ class Dispatcher final : public ChannelCore, public std::enable_shared_from_this
   }
   std::size_t outstanding() const { return queue_.outstanding(); }
   napi_env env() const noexcept { return env_; }
-  /// Whether the JS thread lingers after a batch (default: yes, unless NAPIX_JS_LINGER_US=0).
-  /// Off for a queue whose items hand JS work to promise reactions that the next items wait for
-  /// (a stream's flushes: the consumer runs in microtasks, which a linger holds back).
+  /// Whether the JS thread may linger after a batch (default: yes — after batches that a call
+  /// some thread waits for reached, and unless NAPIX_JS_LINGER_US=0). Off for a queue whose items
+  /// hand JS work to promise reactions (a stream's flushes: the consumer runs in microtasks,
+  /// which a linger holds back).
   /// Thread: JS thread only.
   void set_linger(bool on) noexcept { linger_on_ = on; }
+  void note_round_trip() noexcept override { round_trips_.fetch_add(1, std::memory_order_relaxed); }
 
  private:
   Dispatcher(napi_env env, std::shared_ptr<Trampoline> trampoline, std::size_t max_queue);
@@ -313,6 +318,10 @@ class Dispatcher final : public ChannelCore, public std::enable_shared_from_this
   SpinBudget linger_budget_{js_linger_limit() / 8, js_linger_limit()};
   DispatchStats stats_;  // the linger counters (wakes_ is separate: producers count it)
   std::atomic<std::uint64_t> wakes_{0};
+  // Bumped by threads before they push a call they wait for; the JS thread lingers only when it
+  // moved since the last drain — a flood of fire-and-forget calls keeps its big batches.
+  std::atomic<std::uint32_t> round_trips_{0};
+  std::uint32_t round_trips_seen_ = 0;  // JS thread only
   bool has_ref_ = true;
   bool linger_on_ = true;
   bool via_yield_ = false;  // the current dispatch came through yield_tsfn_
@@ -499,7 +508,9 @@ void Dispatcher<Item>::run_batch(napi_env env) {
     enter_batch();
     // Stay awake (pushes meanwhile do not wake) when this batch may end in a linger: it must
     // then end in linger(), or in a closed queue.
-    const bool may_linger = linger_on_ && js_linger_limit().count() > 0;
+    const std::uint32_t trips = round_trips_.load(std::memory_order_relaxed);
+    const bool may_linger = linger_on_ && js_linger_limit().count() > 0 && trips != round_trips_seen_;
+    round_trips_seen_ = trips;
     const bool awake = may_linger && linger_budget_.will_spin() &&
                        handles_.load(std::memory_order_relaxed) != 0;
     DrainResult r = queue_.drain(batch_, kMaxBatch, awake);
