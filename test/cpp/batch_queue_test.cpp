@@ -92,6 +92,14 @@ class Doorbell {
   bool stopped_ = false;
 };
 
+// An unbounded queue of ints whose wake only counts (tests of the wake protocol).
+struct WakeCounting {
+  int wakes = 0;
+  BatchQueue<int> queue{0, [this] { return ++wakes > 0; }};
+  std::vector<int> batch;
+  int v = 0;
+};
+
 // Waits (yielding, not sleeping for a guessed time) until `done()` holds.
 template <class F>
 void await(F done) {
@@ -159,15 +167,8 @@ TEST_CASE("BatchQueue: N producers x M items arrive exactly once in per-producer
   REQUIRE(drains >= bell.rings());
 }
 
-TEST_CASE("BatchQueue: wake is called exactly once per empty-to-non-empty transition",
-          "[batch_queue]") {
-  int wakes = 0;
-  BatchQueue<int> queue(0, [&wakes] {
-    ++wakes;
-    return true;
-  });
-  std::vector<int> batch;
-  int v = 0;
+TEST_CASE_METHOD(WakeCounting, "BatchQueue: wake is called exactly once per empty-to-non-empty transition",
+                 "[batch_queue]") {
   for (int i = 0; i < 3; ++i) REQUIRE(queue.push(v) == PushResult::ok);
   REQUIRE(wakes == 1);
 
@@ -191,15 +192,9 @@ TEST_CASE("BatchQueue: wake is called exactly once per empty-to-non-empty transi
   REQUIRE(wakes == 3);
 }
 
-TEST_CASE("BatchQueue: a consumer that stays awake takes pushes without a wake until sleep_if_empty",
-          "[batch_queue]") {
-  int wakes = 0;
-  BatchQueue<int> queue(0, [&wakes] {
-    ++wakes;
-    return true;
-  });
-  std::vector<int> batch;
-  int v = 0;
+TEST_CASE_METHOD(WakeCounting,
+                 "BatchQueue: a consumer that stays awake takes pushes without a wake until sleep_if_empty",
+                 "[batch_queue]") {
   REQUIRE(queue.push(v) == PushResult::ok);
   REQUIRE(wakes == 1);
   DrainResult r = queue.drain(batch, 0, /*stay_awake=*/true);
@@ -274,12 +269,9 @@ TEST_CASE("BatchQueue: a lingering consumer against N producers loses, duplicate
   REQUIRE(hits + misses > 0);
 }
 
-TEST_CASE("BatchQueue: drain with max_items takes a prefix in order and signals more",
-          "[batch_queue]") {
-  int wakes = 0;
-  BatchQueue<int> queue(0, [&wakes] { return ++wakes > 0; });
+TEST_CASE_METHOD(WakeCounting, "BatchQueue: drain with max_items takes a prefix in order and signals more",
+                 "[batch_queue]") {
   for (int i = 0; i < 10000; ++i) REQUIRE(queue.push(i) == PushResult::ok);
-  std::vector<int> batch;
   int next = 0;
   for (int round = 0; round < 10; ++round) {
     DrainResult r = queue.drain(batch, 999);

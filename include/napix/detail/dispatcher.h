@@ -9,8 +9,9 @@
 // - a call that returned napi_closing consumed our thread count: never release after it;
 // - back-pressure is napix's own condition variable, and closing wakes every blocked producer;
 // - one wakeup per batch; the JS thread runs up to kMaxBatch items per turn in one HandleScope;
-// - after a batch the JS thread lingers a few µs for the next item (spin bounded by a SpinBudget:
-//   only while lingers pay), so a producer that answers at once costs no wakeup at all;
+// - after a batch that a waited-for call (call_sync, send_sync) reached, the JS thread lingers a
+//   few µs for the next item (spin bounded by a SpinBudget: only while lingers pay), so a caller
+//   that sends its next call at once costs no wakeup at all;
 // - the batch runs through the environment's Trampoline in an async context made at
 //   construction, so AsyncLocalStorage survives (Node 24+ lose it through napi_call_function in
 //   a tsfn callback);
@@ -22,7 +23,6 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -57,7 +57,7 @@ struct RunContext {
   mutable bool check_js = false;
 };
 
-/// For tests and the bench: how items reached the JS thread. `wakes`: producer pushes that woke it
+/// For tests: how items reached the JS thread. `wakes`: producer pushes that woke it
 /// (an empty queue's first item); the linger counters: after a batch emptied the queue, the JS
 /// thread saw a new item while spinning (`hits`), spun in vain (`misses`), or did not spin because
 /// recent lingers missed (`skipped`).
@@ -72,11 +72,8 @@ struct DispatchStats {
 /// overrides; 0 turns lingering off). 20 µs covers a producer's next call after an answer with
 /// room (about 1 µs on an idle machine) and bounds what a miss costs the event loop.
 inline std::chrono::nanoseconds js_linger_limit() {
-  static const std::chrono::nanoseconds limit = [] {
-    const char* v = std::getenv("NAPIX_JS_LINGER_US");
-    long us = (v == nullptr || *v == '\0') ? 20 : std::atol(v);
-    return std::chrono::nanoseconds(std::chrono::microseconds(us < 0 ? 0 : us > 4000000 ? 4000000 : us));
-  }();
+  static const std::chrono::nanoseconds limit =
+      env_microseconds("NAPIX_JS_LINGER_US", std::chrono::microseconds(20), std::chrono::seconds(4));
   return limit;
 }
 
@@ -251,12 +248,6 @@ class Dispatcher final : public ChannelCore, public std::enable_shared_from_this
   }
   std::size_t outstanding() const { return queue_.outstanding(); }
   napi_env env() const noexcept { return env_; }
-  /// Whether the JS thread may linger after a batch (default: yes — after batches that a call
-  /// some thread waits for reached, and unless NAPIX_JS_LINGER_US=0). Off for a queue whose items
-  /// hand JS work to promise reactions (a stream's flushes: the consumer runs in microtasks,
-  /// which a linger holds back).
-  /// Thread: JS thread only.
-  void set_linger(bool on) noexcept { linger_on_ = on; }
   void note_round_trip() noexcept override { round_trips_.fetch_add(1, std::memory_order_relaxed); }
 
  private:
@@ -323,7 +314,6 @@ class Dispatcher final : public ChannelCore, public std::enable_shared_from_this
   std::atomic<std::uint32_t> round_trips_{0};
   std::uint32_t round_trips_seen_ = 0;  // JS thread only
   bool has_ref_ = true;
-  bool linger_on_ = true;
   bool via_yield_ = false;  // the current dispatch came through yield_tsfn_
   // A second tsfn, made on the first flood, that the queue yields through: Node re-dispatches a
   // tsfn called from inside its own callback in the same loop turn (up to 999 times), so
@@ -509,9 +499,9 @@ void Dispatcher<Item>::run_batch(napi_env env) {
     // Stay awake (pushes meanwhile do not wake) when this batch may end in a linger: it must
     // then end in linger(), or in a closed queue.
     const std::uint32_t trips = round_trips_.load(std::memory_order_relaxed);
-    const bool may_linger = linger_on_ && js_linger_limit().count() > 0 && trips != round_trips_seen_;
+    const bool may_linger = js_linger_limit().count() > 0 && trips != round_trips_seen_;
     round_trips_seen_ = trips;
-    const bool awake = may_linger && linger_budget_.will_spin() &&
+    const bool awake = may_linger && linger_budget_.skipping() == 0 &&
                        handles_.load(std::memory_order_relaxed) != 0;
     DrainResult r = queue_.drain(batch_, kMaxBatch, awake);
     const std::uint32_t seen = queue_.events();
@@ -609,7 +599,7 @@ bool Dispatcher<Item>::ensure_yield_tsfn(napi_env env) noexcept {
 
 template <class Item>
 bool Dispatcher<Item>::linger(std::uint32_t seen) noexcept {
-  const std::chrono::nanoseconds spin = linger_budget_.next();  // > 0: will_spin() was true
+  const std::chrono::nanoseconds spin = linger_budget_.next();  // > 0: it was not skipping
   if (spin.count() > 0) {
     const auto start = std::chrono::steady_clock::now();
     for (unsigned i = 1;; ++i) {

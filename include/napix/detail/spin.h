@@ -13,6 +13,7 @@
 #include <climits>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 
@@ -117,6 +118,16 @@ using Park = FutexPark;
 using Park = BucketPark;
 #endif
 
+/// A duration in µs from environment variable `name` (napix's tuning knobs): `fallback` when it is
+/// unset or empty, otherwise clamped to [0, max].
+inline std::chrono::microseconds env_microseconds(const char* name, std::chrono::microseconds fallback,
+                                                  std::chrono::microseconds max) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return fallback;
+  const long long n = std::atoll(v);
+  return n < 0 ? std::chrono::microseconds(0) : n > max.count() ? max : std::chrono::microseconds(n);
+}
+
 /// How a thread's waits ended, for tests (see test/cpp/waiter_test.cpp): spins that saw the
 /// value, spins that ran out, waits that blocked without spinning, and sleeps on the word.
 struct WaitCounters {
@@ -170,10 +181,8 @@ class SpinBudget {
     skip_ = (1u << misses_) - 1;
   }
 
-  /// Whether the next `next()` will spin (it is not in a back-off). Does not use it up.
-  bool will_spin() const noexcept { return skip_ == 0; }
-
-  /// For tests: waits left that block at once; new bounds (the history stays).
+  /// Waits left in the back-off that block at once (0: the next `next()` spins); does not use one
+  /// up. For tests also: new bounds (the history stays).
   unsigned skipping() const noexcept { return skip_; }
   void set_limits(std::chrono::nanoseconds min, std::chrono::nanoseconds max) noexcept {
     min_ns_ = static_cast<std::uint32_t>(min.count());

@@ -170,10 +170,7 @@ class TaskPool : public std::enable_shared_from_this<TaskPool> {
   }
 
   static std::chrono::microseconds linger_limit() {
-    const char* v = std::getenv("NAPIX_TASK_LINGER_US");
-    if (v == nullptr || *v == '\0') return kLinger;
-    long n = std::atol(v);
-    return std::chrono::microseconds(n < 0 ? 0 : n > 10000000 ? 10000000 : n);
+    return env_microseconds("NAPIX_TASK_LINGER_US", kLinger, std::chrono::seconds(10));
   }
 
   // A completion on its way through the Channel. Destroyed unrun: on the JS thread (teardown)

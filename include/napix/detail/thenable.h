@@ -114,10 +114,7 @@ void when_settled(napi_env env, napi_value value, Done done) {
   }
   // Handlers whose finalizer was never attached will never decrement the count.
   state->handlers -= 2 - attached;
-  if (state->handlers == 0) {
-    state->unlink();
-    delete state;
-  }
+  if (state->handlers == 0) delete state;  // never listed: that needs both handlers attached
 }
 
 /// Converts a settled JS value into the outcome of a call expecting R. Thread: JS thread only.
