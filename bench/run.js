@@ -431,20 +431,24 @@ async function xthread() {
     bytesMean[k].push(ns.reduce((a, b) => a + b, 0) / ns.length);
     return median(ns);
   };
-  await addon.callSyncFor('sync', (i) => i, 500);  // warm-up
-  await addon.callSyncFor('for', (i) => i, 500);
+  await addon.callSyncFor((i) => i, 1000, 100);  // warm-up
   for (let r = 0; r < reps; r++) {
     const flip = r % 2;
     for (const k of flip ? ['copy', 'napix'] : ['napix', 'copy']) { gc(); await settle(); bytes[k].push(await oneByOne(k)); }
     for (const k of flip ? ['raw', 'napix'] : ['napix', 'raw']) { gc(); await settle(); drop[k].push(await addon.persistentDrop(k, nDrop)); }
-    for (const k of flip ? ['for', 'sync'] : ['sync', 'for']) { gc(); await settle(); rt[k].push(await addon.callSyncFor(k, (i) => i, nRt)); }
+    gc();
+    await settle();
+    const [syncNs, forNs] = await addon.callSyncFor((i) => i, nRt, 100);
+    rt.sync.push(syncNs);
+    rt.for.push(forNs);
   }
   gc();
   const out = {
     bytes: { napixNs: median(bytes.napix), copyNs: median(bytes.copy), speedupVsCopy: median(bytes.copy) / median(bytes.napix),
       napixMeanNs: median(bytesMean.napix), copyMeanNs: median(bytesMean.copy), samples: bytes, meanSamples: bytesMean },
     drop: { napixNs: median(drop.napix) / nDrop, rawNs: median(drop.raw) / nDrop, vsRaw: median(drop.napix) / median(drop.raw), samples: drop },
-    callSyncFor: { syncNs: median(rt.sync), forNs: median(rt.for), vsSync: median(rt.for) / median(rt.sync), samples: rt },
+    // Each sample interleaves the two forms on one thread: the ratio of each sample, then the median.
+    callSyncFor: { syncNs: median(rt.sync), forNs: median(rt.for), vsSync: median(rt.for.map((f, i) => f / rt.sync[i])), samples: rt },
   };
   console.log(`\nCross-thread (median of ${reps})`);
   console.log(table(['scenario', 'napix', 'baseline', 'ratio'], [

@@ -5,8 +5,10 @@
 //   native thread: 'napix' N Persistents (releases batched through the environment's internal
 //   Channel), 'raw' one napi_call_threadsafe_function per release (its call-js deletes the ref).
 //   ns from the thread's start until the JS thread deleted the last.
-// callSyncFor(design, fn, N) -> Promise<ns per call>: a native thread's N blocking round trips
-//   fn(i): 'sync' call_sync<double>, 'for' call_sync_for<double>(10 s).
+// callSyncFor(fn, N, block) -> Promise<[sync ns, for ns] per call>: one native thread's 2N
+//   blocking round trips fn(i), alternating blocks of `block` call_sync<double> and
+//   call_sync_for<double>(10 s) calls, so both see the same state of the machine (a VM's
+//   steal time swings separate runs by more than the difference being measured).
 #include <chrono>
 #include <cstring>
 #include <memory>
@@ -112,19 +114,32 @@ Napi::Value PersistentDrop(const Napi::CallbackInfo& info) {
 
 Napi::Value CallSyncFor(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const bool timed = info[0].As<Napi::String>().Utf8Value() == "for";
-  napix::ThreadSafeCallback cb(info[1].As<Napi::Function>());
-  const int n = info[2].As<Napi::Number>().Int32Value();
+  napix::ThreadSafeCallback cb(info[0].As<Napi::Function>());
+  const int n = info[1].As<Napi::Number>().Int32Value();
+  const int block = info[2].As<Napi::Number>().Int32Value();
   auto [d, p] = napix::promise(env);
   napix::Channel channel(env);
-  std::thread([cb, n, timed, channel, d = std::move(d)]() mutable {
-    int64_t t0 = now();
+  std::thread([cb, n, block, channel, d = std::move(d)]() mutable {
+    int64_t spent[2] = {0, 0};
     double sum = 0;
-    for (int i = 0; i < n; ++i) {
-      sum += timed ? cb.call_sync_for<double>(std::chrono::seconds(10), i) : cb.call_sync<double>(i);
+    for (int done = 0, round = 0; done < n; done += block, ++round) {
+      // Which form goes first alternates too: the first block after a switch pays the switch.
+      for (int k = 0; k < 2; ++k) {
+        const bool timed = (k + round) % 2 == 1;
+        const int64_t t0 = now();
+        for (int i = done; i < done + block && i < n; ++i) {
+          sum += timed ? cb.call_sync_for<double>(std::chrono::seconds(10), i) : cb.call_sync<double>(i);
+        }
+        spent[timed] += now() - t0;
+      }
     }
-    double per = double(now() - t0) / n;
-    channel.settle_with(std::move(d), [per, sum](Napi::Env) { return sum >= 0 ? per : -1.0; });
+    double sync_ns = double(spent[0]) / n, for_ns = double(spent[1]) / n;
+    channel.settle_with(std::move(d), [sync_ns, for_ns, sum](Napi::Env env) {
+      Napi::Array a = Napi::Array::New(env, 2);
+      a[uint32_t(0)] = sum >= 0 ? sync_ns : -1.0;
+      a[uint32_t(1)] = for_ns;
+      return a;
+    });
   }).detach();
   return p;
 }

@@ -352,10 +352,11 @@ Napi::Value deadline_running(const Napi::CallbackInfo& info) {
   return p;
 }
 
-// deadlineReuse(fn): a thread's TimedCalls are reused once nobody else holds them. On one thread:
-// {reused, freshWhileHeld, clearedOnReuse} from TimedCall<int>::acquire() directly, then
-// call_sync_for(fn) in time (1), timed out while running (99: fn returns a promise it never settles
-// in time) and in time again (3): `results`.
+// deadlineReuse(fn): a thread keeps its TimedCall across calls that complete, and hands it to the
+// queued half of one it gave up on. On one thread: call_sync_for(fn) in time (1, 2), timed out
+// while running (99: fn returns a promise it never settles in time) and in time again (3):
+// `results`, and the thread's TimedCall<int> after each (`kept`: the same after 1 and 2;
+// `handedOver`: none after 99; `fresh`: a new one after 3).
 Napi::Value deadline_reuse(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   napix::ThreadSafeCallback cb(info[0].As<Napi::Function>());
@@ -363,35 +364,85 @@ Napi::Value deadline_reuse(const Napi::CallbackInfo& info) {
   auto [d, p] = napix::promise(env);
   state(env).spawn([cb, channel, d = std::move(d)]() mutable {
     using Timed = napix::detail::TimedCall<int>;
-    const Timed* first = Timed::acquire().get();
-    const bool reused = Timed::acquire().get() == first;
-    std::shared_ptr<Timed> held = Timed::acquire();  // as a queued call would hold it
-    const bool fresh = Timed::acquire().get() != held.get();
-    {
-      std::shared_ptr<Timed> t = Timed::acquire();
-      t->shot.set(napix::detail::Outcome<int>::unrun());  // set, never taken
-      t->phase.store(Timed::kRunning);
-    }
-    std::shared_ptr<Timed> again = Timed::acquire();
-    const bool cleared = !again->shot.ready() && again->phase.load() == Timed::kQueued;
-    again.reset();
-    held.reset();
+    const bool none_at_start = Timed::current() == nullptr;
     std::vector<std::string> results;
-    for (int x : {1, 99, 3}) {
+    std::vector<const Timed*> after;
+    for (int x : {1, 2, 99, 3}) {
       const auto timeout = x == 99 ? std::chrono::milliseconds(50) : std::chrono::milliseconds(10000);
       results.push_back(timed([&] { return describe<int>(cb.call_sync_for<int>(timeout, x)); }));
+      after.push_back(Timed::current());
     }
+    const bool kept = after[0] != nullptr && after[1] == after[0];
+    const bool handed_over = after[2] == nullptr;
+    const bool fresh = after[3] != nullptr;
     channel.settle_with(std::move(d), [=](Napi::Env env) {
       Napi::Object o = Napi::Object::New(env);
-      o.Set("reused", reused);
-      o.Set("freshWhileHeld", fresh);
-      o.Set("clearedOnReuse", cleared);
+      o.Set("noneAtStart", none_at_start);
+      o.Set("kept", kept);
+      o.Set("handedOver", handed_over);
+      o.Set("fresh", fresh);
       Napi::Array a = Napi::Array::New(env, results.size());
       for (std::uint32_t i = 0; i < results.size(); ++i) a.Set(i, results[i]);
       o.Set("results", a);
       return o;
     });
   });
+  return p;
+}
+
+// deadlineRace(fn, threads, calls, timeoutUs): `threads` native threads each make `calls` timed
+// calls of fn(x), x unique per call, cycling through call_sync_for, the typed call_sync_for and
+// send_sync_for (its closure calls fn too), with a deadline short enough that many calls time out
+// queued, running or just as they finish. {values, timeouts, wrong, other}: calls that gave
+// 2 * x, TimeoutErrors, values that were not their own call's (a TimedCall reused while an old
+// call could still complete into it), anything else.
+Napi::Value deadline_race(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  napix::ThreadSafeCallback cb(info[0].As<Napi::Function>());
+  napix::TypedThreadSafeCallback<int(int)> typed_cb(info[0].As<Napi::Function>());
+  napix::Persistent<Napi::Function> fn(info[0].As<Napi::Function>());
+  const int threads = int_arg(info, 1);
+  const int calls = int_arg(info, 2);
+  const auto timeout = std::chrono::microseconds(int_arg(info, 3));
+  napix::Channel channel(env);
+  struct Tally {
+    std::atomic<int> values{0}, timeouts{0}, wrong{0}, other{0}, left;
+  };
+  auto tally = std::make_shared<Tally>();
+  tally->left = threads;
+  auto [d, p] = napix::promise(env);
+  auto deferred = std::make_shared<napix::Deferred>(std::move(d));
+  for (int t = 0; t < threads; ++t) {
+    state(env).spawn([=]() mutable {
+      for (int i = 0; i < calls; ++i) {
+        const int x = t * calls + i;
+        std::string r = timed([&] {
+          switch (i % 3) {
+            case 0: return describe<int>(cb.call_sync_for<int>(timeout, x));
+            case 1: return describe<int>(typed_cb.call_sync_for(timeout, x));
+            default:
+              return describe<int>(channel.send_sync_for(timeout, [fn, x](Napi::Env) {
+                return fn.value().Call({Napi::Number::New(fn.value().Env(), x)}).ToNumber().Int32Value();
+              }));
+          }
+        });
+        if (r == "value:" + std::to_string(2 * x)) tally->values++;
+        else if (r == "TimeoutError:ERR_NAPIX_TIMEOUT") tally->timeouts++;
+        else if (r.rfind("value:", 0) == 0) tally->wrong++;
+        else tally->other++;
+      }
+      if (--tally->left == 0) {
+        channel.settle_with(std::move(*deferred), [tally](Napi::Env env) {
+          Napi::Object o = Napi::Object::New(env);
+          o.Set("values", tally->values.load());
+          o.Set("timeouts", tally->timeouts.load());
+          o.Set("wrong", tally->wrong.load());
+          o.Set("other", tally->other.load());
+          return o;
+        });
+      }
+    });
+  }
   return p;
 }
 
@@ -504,6 +555,7 @@ void init_cancel(Napi::Env env, Napi::Object exports) {
   napix_test::add(o, "deadlineRunning", deadline_running);
   napix_test::add(o, "deadlineInTime", deadline_in_time);
   napix_test::add(o, "deadlineReuse", deadline_reuse);
+  napix_test::add(o, "deadlineRace", deadline_race);
   napix_test::add(o, "onJsThread", on_js_thread);
   napix_test::add(o, "timeoutToJs", timeout_to_js);
   napix_test::add(o, "scan", scan);

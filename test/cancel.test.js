@@ -93,15 +93,27 @@ describe(`cancel [${addon.variant}]`, function () {
         await new Promise((resolve) => setImmediate(resolve));
       });
     }
-    it('a thread reuses its TimedCall once the call is done, never while a queued or running call holds it', async () => {
+    it('a thread keeps its TimedCall across calls that complete and hands it to a call it gave up on', async () => {
       let settle;
       const r = await cancel.deadlineReuse((x) => (x === 99 ? new Promise((resolve) => { settle = resolve; }) : x * 2));
       assert.deepEqual({ ...r, results: [...r.results] }, {
-        reused: true, freshWhileHeld: true, clearedOnReuse: true,
-        results: ['value:2', 'TimeoutError:ERR_NAPIX_TIMEOUT', 'value:6'],
+        noneAtStart: true, kept: true, handedOver: true, fresh: true,
+        results: ['value:2', 'value:4', 'TimeoutError:ERR_NAPIX_TIMEOUT', 'value:6'],
       });
-      settle(0);  // the timed-out call's result: discarded
+      settle(0);  // the timed-out call's result: discarded, its TimedCall freed (LSan checks)
       await new Promise((resolve) => setImmediate(resolve));
+    });
+    it('timed calls racing their deadlines from 4 threads each end once, with their own value or TimeoutError', async () => {
+      // Every 5th call runs 200 µs: the others time out queued behind it, running or just done.
+      let runs = 0;
+      const spin = (us) => { const end = process.hrtime.bigint() + BigInt(us * 1000); while (process.hrtime.bigint() < end); };
+      const fn = (x) => { runs++; if (x % 5 === 0) spin(200); return 2 * x; };
+      const threads = 4, calls = 600;
+      const r = await cancel.deadlineRace(fn, threads, calls, 100);
+      assert.deepEqual({ wrong: r.wrong, other: r.other, total: r.values + r.timeouts }, { wrong: 0, other: 0, total: threads * calls });
+      assert.ok(r.values > 0 && r.timeouts > 0, `values ${r.values}, timeouts ${r.timeouts}: both paths taken`);
+      // JS ran every call that gave a value, and no call twice: at most the ones that timed out too.
+      assert.ok(runs >= r.values && runs <= threads * calls, `${runs} runs for ${r.values} values`);
     });
     it('calls that finish in time give their values', async () => {
       const r = await cancel.deadlineInTime((x) => x * 2, 10000);

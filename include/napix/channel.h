@@ -208,7 +208,7 @@ Fallible<R> Channel::send_sync(F&& f) const {
 template <class Rep, class Period, class F, class R>
 Fallible<R> Channel::send_sync_for(const std::chrono::duration<Rep, Period>& timeout, F&& f) const {
   if (on_js_thread()) return detail::Outcome<R>::would_deadlock().take();
-  auto call = detail::TimedCall<R>::acquire();
+  detail::TimedCall<R>* call = detail::TimedCall<R>::acquire();
   note_round_trip();
   push(
       [fn = std::forward<F>(f), slot = detail::TimedSlot<R>(call)](Napi::Env env) mutable {

@@ -216,7 +216,7 @@ template <class R, class Rep, class Period, class... Args>
 Fallible<R> ThreadSafeCallback::call_sync_for(const std::chrono::duration<Rep, Period>& timeout,
                                               Args&&... args) const {
   if (channel_.on_js_thread()) return detail::Outcome<R>::would_deadlock().take();
-  auto call = detail::TimedCall<R>::acquire();
+  detail::TimedCall<R>* call = detail::TimedCall<R>::acquire();
   channel_.note_round_trip();
   channel_.push_job(
       [a = std::tuple<std::decay_t<Args>...>(std::forward<Args>(args)...),

@@ -75,9 +75,9 @@ class TypedThreadSafeCallback<R(Args...)> {
   template <class Rep, class Period>
   Fallible<R> call_sync_for(const std::chrono::duration<Rep, Period>& timeout, Args... args) const {
     if (core_ && core_->on_js_thread()) return detail::Outcome<R>::would_deadlock().take();
-    auto timed = detail::TimedCall<R>::acquire();
+    detail::TimedCall<R>* timed = detail::TimedCall<R>::acquire();
     if (core_) core_->note_round_trip();
-    push(new detail::TimedCompletion<R>(timed), true, std::move(args)...);  // refused: completed
+    push(timed, true, std::move(args)...);  // refused: completed
     return timed->wait_for(timeout);
   }
 

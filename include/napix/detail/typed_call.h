@@ -20,18 +20,6 @@
 namespace napix {
 namespace detail {
 
-/// Where a call_async/call_sync result goes; null for fire-and-forget calls.
-template <class R>
-class Completion {
- public:
-  virtual void complete(Outcome<R>&& outcome) = 0;
-  /// Called once before the call runs; false: do not run it (a call_sync_for caller gave up).
-  virtual bool start() noexcept { return true; }
-
- protected:
-  ~Completion() = default;
-};
-
 /// call_async: owns the promise; deletes itself once completed.
 template <class R>
 class AsyncCompletion final : public Completion<R> {
@@ -55,27 +43,6 @@ class SyncCompletion final : public Completion<R> {
 
  private:
   OneShot<Outcome<R>> waiter_;
-};
-
-/// call_sync_for: the caller may give up and leave, so the completion lives on the heap, shares
-/// the TimedCall with the caller (which decides once whether the call starts) and deletes itself
-/// once completed.
-template <class R>
-class TimedCompletion final : public Completion<R> {
- public:
-  explicit TimedCompletion(std::shared_ptr<TimedCall<R>> call) noexcept : call_(std::move(call)) {}
-  bool start() noexcept override {
-    int expected = TimedCall<R>::kQueued;
-    return call_->phase.compare_exchange_strong(expected, TimedCall<R>::kRunning,
-                                                std::memory_order_acq_rel);
-  }
-  void complete(Outcome<R>&& outcome) override {
-    call_->shot.set(std::move(outcome));  // nobody waits any more when abandoned: harmless
-    delete this;
-  }
-
- private:
-  std::shared_ptr<TimedCall<R>> call_;
 };
 
 /// Adapts a Completion to the slot interface call_and_complete expects.
