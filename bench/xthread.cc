@@ -1,6 +1,7 @@
 // Cross-thread building blocks (issue 17), driven by bench/run.js's "xthread" part.
 // bytesToJs(design, bytes, reps) -> ns per conversion: 'napix' to_js(env, Bytes&&) (external
-//   buffer), 'copy' napi_create_buffer_copy of the same bytes. The source is filled beforehand.
+//   buffer), 'napix-copy' the same after set_zero_copy(false), 'copy' napi_create_buffer_copy of
+//   the same bytes. The source is filled beforehand.
 // persistentDrop(design, N) -> Promise<ns>: N references made on the JS thread, dropped on one
 //   native thread: 'napix' N Persistents (releases batched through the environment's internal
 //   Channel), 'raw' one napi_call_threadsafe_function per release (its call-js deletes the ref).
@@ -27,7 +28,8 @@ int64_t now() {
 
 Napi::Value BytesToJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const bool napix_design = info[0].As<Napi::String>().Utf8Value() == "napix";
+  const std::string design = info[0].As<Napi::String>().Utf8Value();
+  const bool napix_design = design == "napix" || design == "napix-copy";
   const std::size_t size = static_cast<std::size_t>(info[1].As<Napi::Number>().Int64Value());
   const int reps = info[2].As<Napi::Number>().Int32Value();
   int64_t total = 0;
@@ -35,6 +37,7 @@ Napi::Value BytesToJs(const Napi::CallbackInfo& info) {
     Napi::HandleScope scope(env);
     napix::Bytes bytes(size);
     std::memset(bytes.data(), r & 0xff, bytes.size());  // faulted in: the copy reads real pages
+    if (design == "napix-copy") bytes.set_zero_copy(false);
     int64_t t0 = now();
     if (napix_design) {
       napix::to_js(env, std::move(bytes));
@@ -66,7 +69,8 @@ void raw_release(napi_env env, napi_value, void* context, void* data) {
 
 Napi::Value PersistentDrop(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const bool napix_design = info[0].As<Napi::String>().Utf8Value() == "napix";
+  const std::string design = info[0].As<Napi::String>().Utf8Value();
+  const bool napix_design = design == "napix" || design == "napix-copy";
   const int n = info[1].As<Napi::Number>().Int32Value();
   auto run = std::make_shared<DropRun>(env);
   g_drop = run;

@@ -34,14 +34,17 @@ Napi::Value force_copy(const Napi::CallbackInfo& info) {
 // fromThread(kind, size): a promise of a Buffer made from bytes filled on a native thread:
 // 'bytes' (Bytes(size) through data()), 'uninitialized' (Bytes::uninitialized), 'vector' (a std::vector moved into Bytes), 'string' (a
 // std::string moved into Bytes), 'raw-vector' (to_js of a std::vector&&). Also resolves with
-// whether the Buffer's memory is the very memory the thread filled ({buffer, same}).
+// whether the Buffer's memory is the very memory the thread filled ({buffer, same}). `copy`
+// (optional): the thread calls set_zero_copy(false) on the Bytes before moving it on; then
+// `zeroCopy` is what zero_copy() said on the JS thread, after the moves.
 Napi::Value from_thread(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string kind = info[0].As<Napi::String>().Utf8Value();
   std::size_t size = static_cast<std::size_t>(info[1].As<Napi::Number>().Int64Value());
+  const bool copy = info.Length() > 2 && info[2].ToBoolean().Value();
   napix::Channel channel(env);
   auto [d, p] = napix::promise(env);
-  state(env).spawn([channel, kind, size, d = std::move(d)]() mutable {
+  state(env).spawn([channel, kind, size, copy, d = std::move(d)]() mutable {
     napix::Bytes bytes;
     std::vector<std::uint8_t> raw;
     if (kind == "bytes" || kind == "uninitialized") {
@@ -56,13 +59,16 @@ Napi::Value from_thread(const Napi::CallbackInfo& info) {
       for (std::size_t i = 0; i < size; ++i) s[i] = static_cast<char>(pattern(i));
       bytes = napix::Bytes(std::move(s));
     }
+    if (copy) bytes.set_zero_copy(false);
     const void* filled = kind == "raw-vector" ? static_cast<const void*>(raw.data())
                                               : static_cast<const void*>(bytes.data());
     channel.settle_with(std::move(d), [bytes = std::move(bytes), raw = std::move(raw), kind,
                                        filled](Napi::Env env) mutable {
+      const bool zero_copy = bytes.zero_copy();
       Napi::Value buffer = kind == "raw-vector" ? napix::to_js(env, std::move(raw))
                                                 : napix::to_js(env, std::move(bytes));
       Napi::Object o = Napi::Object::New(env);
+      o.Set("zeroCopy", zero_copy);
       o.Set("buffer", buffer);
       o.Set("same", buffer.As<Napi::Buffer<std::uint8_t>>().Data() == filled);
       o.Set("leftEmpty", bytes.empty() && raw.empty());

@@ -76,6 +76,22 @@ describe(`bytes [${addon.variant}]`, function () {
     });
   }
 
+  for (const kind of ['bytes', 'uninitialized', 'vector', 'string']) {
+    it(`${kind}: set_zero_copy(false) copies where external buffers are allowed; the choice travels with moves`, async () => {
+      const before = bytes.hooks();
+      const r = await bytes.fromThread(kind, 1000, true);
+      checkContent(r.buffer, 1000);
+      assert.equal(r.zeroCopy, false, 'zero_copy() after the moves');
+      assert.equal(r.same, false, 'a copy');
+      assert.equal(r.leftEmpty, true, 'its memory freed at once');
+      const after = bytes.hooks();
+      assert.equal(after.copied, before.copied + 1);
+      assert.equal(after.external, before.external);
+      const dflt = await bytes.fromThread(kind, 10);
+      assert.equal(dflt.zeroCopy, true, 'the default');
+    });
+  }
+
   it('the memory of a collected Buffer goes to the next Bytes of its size, warm; Bytes(size) zeroes it, uninitialized() does not', async () => {
     const r = await runFixture('bytes_pool.js', [], { flags: ['--expose-gc'] });
     assert.equal(r.code, 0, r.stdout + r.stderr);

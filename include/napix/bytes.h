@@ -42,13 +42,15 @@ class Bytes {
   Bytes(Bytes&& other) noexcept
       : data_(std::exchange(other.data_, nullptr)),
         size_(std::exchange(other.size_, 0)),
-        owner_(std::exchange(other.owner_, nullptr)) {}
+        owner_(std::exchange(other.owner_, nullptr)),
+        copy_(std::exchange(other.copy_, false)) {}
   Bytes& operator=(Bytes&& other) noexcept {
     if (this != &other) {
       reset();
       data_ = std::exchange(other.data_, nullptr);
       size_ = std::exchange(other.size_, 0);
       owner_ = std::exchange(other.owner_, nullptr);
+      copy_ = std::exchange(other.copy_, false);
     }
     return *this;
   }
@@ -69,6 +71,14 @@ class Bytes {
   /// Frees the bytes now; `empty()` afterwards. Thread: any.
   void reset() noexcept;
 
+  /// Whether `to_js` hands this memory to the Buffer (true, the default) or copies it into a
+  /// Buffer of the JS heap's own and frees it at once (false). Node frees an external Buffer only
+  /// in a full garbage collection: in a process with a large JS heap, a run of large chunks is
+  /// cheaper copied (doc/persistent.md, "The cost is in the garbage collector"). Moves carry it.
+  /// Thread: whichever thread holds it.
+  void set_zero_copy(bool zero_copy) noexcept { copy_ = !zero_copy; }
+  bool zero_copy() const noexcept { return !copy_; }
+
  private:
   friend struct Converter<Bytes>;
   template <class C>
@@ -80,6 +90,7 @@ class Bytes {
   std::uint8_t* data_ = nullptr;
   std::size_t size_ = 0;
   detail::BufferOwner* owner_ = nullptr;  // null: data_ is std::free'd
+  bool copy_ = false;                      // set_zero_copy(false)
 };
 
 /// Bytes → Buffer, taking its memory (moved from: `to_js(env, std::move(bytes))`); a copy where
@@ -161,7 +172,8 @@ inline void Bytes::reset() noexcept {
 inline Napi::Value Converter<Bytes>::to_js(Napi::Env env, Bytes&& bytes) {
   napi_value out = nullptr;
   bool adopted = false;
-  napi_status s = detail::make_buffer(env, bytes.data_, bytes.size_, bytes.owner_, &out, &adopted);
+  napi_status s =
+      detail::make_buffer(env, bytes.data_, bytes.size_, bytes.owner_, &out, &adopted, bytes.copy_);
   if (adopted) {
     bytes.data_ = nullptr;  // the Buffer's now
     bytes.size_ = 0;

@@ -64,14 +64,15 @@ inline void finalize_external_buffer(napi_env, void* data, void* hint) {
 
 /// A Buffer over `size` bytes at `data`. On success with `*adopted` true the Buffer owns them
 /// (through `owner`, or std::free when `owner` is null); with `*adopted` false it is a copy and
-/// the memory is still the caller's (also on failure). 0 bytes: an empty Buffer.
+/// the memory is still the caller's (also on failure). 0 bytes: an empty Buffer. `prefer_copy`:
+/// copy even where external buffers are allowed (Bytes::set_zero_copy(false)).
 /// Thread: JS thread only.
 inline napi_status make_buffer(napi_env env, void* data, std::size_t size, BufferOwner* owner,
-                               napi_value* out, bool* adopted) {
+                               napi_value* out, bool* adopted, bool prefer_copy = false) {
   *adopted = false;
   BufferHooks& hooks = buffer_hooks();
   if (size == 0) return napi_create_buffer(env, 0, nullptr, out);
-  if (!hooks.force_copy.load(std::memory_order_relaxed)) {
+  if (!prefer_copy && !hooks.force_copy.load(std::memory_order_relaxed)) {
     napi_status s = napi_create_external_buffer(env, size, data, finalize_external_buffer,
                                                 buffer_hint(size, owner), out);
     if (s == napi_ok) {
