@@ -162,10 +162,6 @@ Napi::Value results(const Napi::CallbackInfo& info) {
   out.Set("destroyedUnconverted", double(st.destroyed_unconverted));
   out.Set("maxUnread", double(st.max_unread));
   out.Set("blocked", double(st.blocked));
-  out.Set("writerSpinsHit", double(st.writer_spins_hit));
-  out.Set("writerSpinsMissed", double(st.writer_spins_missed));
-  out.Set("writerSpinsSkipped", double(st.writer_spins_skipped));
-  out.Set("writerSleeps", double(st.writer_sleeps));
   return out;
 }
 

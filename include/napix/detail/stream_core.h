@@ -6,8 +6,6 @@
 // only when its buffer ran empty (`sync`), which is when blocked writers may go on.
 #pragma once
 
-#include <atomic>
-#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -26,7 +24,6 @@
 #include "dispatcher.h"
 #include "env.h"
 #include "js_thread.h"
-#include "spin.h"
 
 namespace napix {
 
@@ -157,13 +154,6 @@ struct StreamStats {
   std::uint64_t destroyed_unconverted = 0;  ///< values dropped before conversion (reader stopped)
   std::size_t max_unread = 0;               ///< the most values ever written and not yet taken
   std::size_t blocked = 0;                  ///< writers waiting for room now
-  /// Writes that found the stream full (blocking ones, off the JS thread), by how the writer
-  /// waited: its spin saw room, its spin ran out, its budget skipped the spin; and how many of
-  /// them then slept.
-  std::uint64_t writer_spins_hit = 0;
-  std::uint64_t writer_spins_missed = 0;
-  std::uint64_t writer_spins_skipped = 0;
-  std::uint64_t writer_sleeps = 0;
 };
 
 /// The state a stream's writers and its JS thread share. Thread: any, except where marked.
@@ -237,29 +227,6 @@ class StreamCore : public std::enable_shared_from_this<StreamCore<T>> {
     }
   };
 
-  // Spins while room_events_ still reads `seen`, for as long as this thread's writer budget
-  // allows (adaptive, 2-20 µs; after misses it skips spinning, see SpinBudget). Called without
-  // mutex_; the caller re-checks under it.
-  enum class SpinEnd { hit, missed, skipped };
-  SpinEnd spin_for_room(std::uint32_t seen) noexcept {
-    static thread_local SpinBudget budget{std::chrono::microseconds(2), std::chrono::microseconds(20)};
-    const std::chrono::nanoseconds spin = budget.next();
-    if (spin <= std::chrono::nanoseconds(0)) return SpinEnd::skipped;
-    const auto start = std::chrono::steady_clock::now();
-    const auto end = start + spin;
-    bool hit = false;
-    for (unsigned i = 1;; ++i) {
-      if (room_events_.load(std::memory_order_acquire) != seen) {
-        hit = true;
-        break;
-      }
-      cpu_relax();
-      if (i % 8 == 0 && std::chrono::steady_clock::now() >= end) break;
-    }
-    budget.record(hit, std::chrono::steady_clock::now() - start);
-    return hit ? SpinEnd::hit : SpinEnd::missed;
-  }
-
   // Sends a flush through `channel` (read under mutex_ by the caller). Called without mutex_: a
   // refused Flush is destroyed here and stops the stream.
   void request_flush(const std::shared_ptr<ChannelCore>& channel) {
@@ -288,9 +255,6 @@ class StreamCore : public std::enable_shared_from_this<StreamCore<T>> {
   std::condition_variable space_;  // writers blocked on a full stream
   std::deque<T> queue_;            // written, not yet converted
   std::size_t unread_ = 0;         // written and not yet taken by next() (queue_ + JS buffer)
-  // Bumped (under mutex_) whenever room may have appeared or the stream closed: what a writer
-  // blocked at the mark spins on before it sleeps on space_.
-  std::atomic<std::uint32_t> room_events_{0};
   State state_ = State::open;
   std::optional<Error> error_;  // failed: the error; dropped: dropped_error()
   bool flush_queued_ = false;
@@ -310,26 +274,10 @@ Status StreamCore<T>::write(T& value, bool block) {
   {
     std::unique_lock<std::mutex> lock(mutex_);
     const bool js = std::this_thread::get_id() == js_thread_;
-    bool spun = false, slept = false;
     for (;;) {
       if (state_ != State::open) return Status::closing;
       if (unread_ < hwm_) break;
       if (!block || js) return Status::queue_full;
-      if (!spun) {
-        // A fast reader makes room within microseconds: spin for it first (bounded by this
-        // thread's budget, as call_sync's waiter) instead of paying a thread wakeup per batch.
-        spun = true;
-        const std::uint32_t seen = room_events_.load(std::memory_order_relaxed);
-        lock.unlock();
-        const SpinEnd how = spin_for_room(seen);
-        lock.lock();
-        ++(how == SpinEnd::hit      ? stats_.writer_spins_hit
-           : how == SpinEnd::missed ? stats_.writer_spins_missed
-                                    : stats_.writer_spins_skipped);
-        continue;
-      }
-      if (!slept) ++stats_.writer_sleeps;
-      slept = true;
       ++stats_.blocked;
       space_.wait(lock);
       --stats_.blocked;
@@ -353,7 +301,6 @@ void StreamCore<T>::finish(State how, std::optional<Error> error) {
     if (state_ != State::open) return;
     state_ = how;
     error_ = std::move(error);
-    room_events_.fetch_add(1, std::memory_order_release);
     if (!flush_queued_) flush = channel_.shared();
     flush_queued_ = true;
   }
@@ -459,7 +406,6 @@ void StreamCore<T>::sync(std::int64_t n) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     unread_ -= static_cast<std::size_t>(n) <= unread_ ? static_cast<std::size_t>(n) : unread_;
-    room_events_.fetch_add(1, std::memory_order_release);
   }
   space_.notify_all();
 }
@@ -474,7 +420,6 @@ void StreamCore<T>::stop(bool js) noexcept {
       stats_.destroyed_unconverted += queue_.size();
       rest.swap(queue_);
       unread_ = 0;
-      room_events_.fetch_add(1, std::memory_order_release);
     }
   }
   space_.notify_all();
