@@ -69,8 +69,7 @@ void raw_release(napi_env env, napi_value, void* context, void* data) {
 
 Napi::Value PersistentDrop(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const std::string design = info[0].As<Napi::String>().Utf8Value();
-  const bool napix_design = design == "napix" || design == "napix-copy";
+  const bool napix_design = info[0].As<Napi::String>().Utf8Value() == "napix";
   const int n = info[1].As<Napi::Number>().Int32Value();
   auto run = std::make_shared<DropRun>(env);
   g_drop = run;
