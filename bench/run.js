@@ -637,35 +637,31 @@ async function main() {
   const loaded = load ? {} : null;
   const otherLoad = {};
   const loadedLoad = {};
-  const part = async (name, key, fn) => {
+  // Each part runs in a child process of its own (`--child=`): a fresh heap and a fresh libuv
+  // pool, so one part's garbage or threads never tax the next (a stream part that ran after the
+  // others began with ~650 MB of RSS, and external Buffers cost a major GC each beside a large
+  // heap — bench/bytes_heap.js measures that effect on its own). The helpers stay here.
+  const part = async (name, key) => {
     if (!only.includes(name)) return;
     console.log(`\n=== ${key}: idle ===`);
-    let probe = loadProbe();
-    res[key] = await fn();
-    otherLoad[key] = probe();
+    let r = await inChild(name);
+    res[key] = r.value;
+    otherLoad[key] = r.other;
     reportLoad(key, otherLoad[key]);
     if (!load) return;
     console.log(`\n=== ${key}: loaded (${load} CPU-bound processes) ===`);
     await startLoad(load);
-    probe = loadProbe();
     try {
-      loaded[key] = await fn();
+      r = await inChild(name);
     } finally {
-      loadedLoad[key] = probe();
       stopLoad();
     }
+    loaded[key] = r.value;
+    loadedLoad[key] = r.other;
     // Here the "other processes" are the helpers: about load / CPUs unless something else ran.
     console.log(`(the ${load} helpers and anything else kept ~${Math.round(loadedLoad[key] * 100)}% of the CPUs busy)`);
   };
-  await part('tput', 'throughput', throughput);
-  await part('rt', 'roundTrip', roundTrip);
-  await part('mem', 'memory', memory);
-  await part('promise', 'promises', promises);
-  await part('task', 'tasks', tasks);
-  await part('xthread', 'xthread', xthread);
-  await part('function', 'functions', functions);
-  await part('stream', 'streams', () => streams({ addon, config, quick, median, fmt, table, settle }));
-  await part('reader', 'readers', () => readers({ addon, config, quick, median, fmt, table, settle }));
+  for (const name of partNames) await part(name, parts[name][0]);
   res.targets = targets(res, loaded, prev);
   const seconds = (Date.now() - t0) / 1e3;
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
@@ -673,14 +669,57 @@ async function main() {
   if (loaded) Object.assign(all, { loadedLoad, loaded });
   fs.writeFileSync(outFile, `${JSON.stringify(all, null, 2)}\n`);
   // The report beside the JSON; the README's block only from a run of every part.
-  const complete = ['tput', 'rt', 'mem', 'promise', 'task', 'xthread', 'function', 'stream', 'reader'].every((p) => only.includes(p));
+  const complete = partNames.every((p) => only.includes(p));
   const readme = complete && !opt('out') ? path.join(__dirname, '..', 'README.md') : null;
   const updated = require('./report').write(all, path.dirname(outFile), readme);
   console.log(`\n${seconds.toFixed(1)} s; results written to ${path.relative(process.cwd(), outFile)} (+ latest.md, latest.svg${updated ? ', README.md' : ''})`);
+}
+
+// The parts, in the order they run: name (for --only) -> [key in the JSON, function].
+const parts = {
+  tput: ['throughput', throughput],
+  rt: ['roundTrip', roundTrip],
+  mem: ['memory', memory],
+  promise: ['promises', promises],
+  task: ['tasks', tasks],
+  xthread: ['xthread', xthread],
+  function: ['functions', functions],
+  stream: ['streams', () => streams({ addon, config, quick, median, fmt, table, settle })],
+  reader: ['readers', () => readers({ addon, config, quick, median, fmt, table, settle })],
+};
+const partNames = Object.keys(parts);
+
+// Runs one part in a child process (this script with --child=NAME and the same options) and
+// returns what it measured: { value, other } (other: how busy other processes kept the CPUs).
+function inChild(name) {
+  const tmp = path.join(os.tmpdir(), `napix-bench-${process.pid}-${name}.json`);
+  const args = [...process.execArgv, __filename, ...argv.filter((a) => !a.startsWith('--child')),
+    `--child=${name}`, `--child-out=${tmp}`];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      try {
+        if (code !== 0) throw new Error(`bench part ${name} failed (${signal || `exit code ${code}`})`);
+        resolve(JSON.parse(fs.readFileSync(tmp, 'utf8')));
+      } catch (e) {
+        reject(e);
+      } finally {
+        fs.rmSync(tmp, { force: true });
+      }
+    });
+  });
+}
+
+// A child: one part, measured beside whatever the parent started.
+async function child(name) {
+  const probe = loadProbe();
+  const value = await parts[name][1]();
+  fs.writeFileSync(opt('child-out'), JSON.stringify({ value, other: probe() }));
   for (const w of workerPool) w.terminate();
 }
 
-main().catch((e) => {
+(opt('child') ? child(opt('child')) : main()).catch((e) => {
   console.error(e);
   process.exitCode = 1;
 });

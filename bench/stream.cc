@@ -13,9 +13,10 @@
 //   chunk's index) before write(). copy = true sets the Bytes test hook that forces the copying
 //   path (napi_create_buffer_copy, as on a runtime that forbids external buffers) for the run:
 //   the same stream, only the conversion differs.
-// streamSlow(n, hwm) -> an async iterable of 0 .. n-1 for the memory scenario; streamSlowStats()
-//   -> { written, converted, maxUnread, blocked } of the last one (blocked: writers waiting at the
-//   high-water mark right now).
+// streamSlow(n, hwm) -> an async iterable of 0 .. n-1 for the memory scenario; streamStats()
+//   -> { written, converted, maxUnread, blocked, flushes, pulls, deferred } of the last
+//   streamNumbers / streamSlow stream (blocked: writers waiting at the high-water mark right now;
+//   flushes / pulls: batches that came by a wakeup of the JS thread / that next() pulled itself).
 #include <cstring>
 #include <memory>
 #include <thread>
@@ -36,10 +37,14 @@ struct Inspect {
 
 namespace {
 
+// The last streamNumbers / streamSlow stream, for streamStats().
+std::shared_ptr<napix::detail::StreamCore<double>> g_last;
+
 Napi::Value StreamNumbers(const Napi::CallbackInfo& info) {
   const std::int64_t n = info[0].As<Napi::Number>().Int64Value();
   const std::size_t hwm = static_cast<std::size_t>(info[1].As<Napi::Number>().Int64Value());
   auto [writer, numbers] = napix::stream<double>(info.Env(), {hwm});
+  g_last = napix::detail::Inspect::core(writer);
   std::thread([writer = writer, n] {
     for (std::int64_t i = 0; i < n; ++i) {
       if (writer.write(static_cast<double>(i)) != napix::Status::ok) return;
@@ -135,13 +140,11 @@ Napi::Value StreamBytesReset(const Napi::CallbackInfo& info) {
   return o;
 }
 
-std::shared_ptr<napix::detail::StreamCore<double>> g_slow;
-
 Napi::Value StreamSlow(const Napi::CallbackInfo& info) {
   const std::int64_t n = info[0].As<Napi::Number>().Int64Value();
   const std::size_t hwm = static_cast<std::size_t>(info[1].As<Napi::Number>().Int64Value());
   auto [writer, numbers] = napix::stream<double>(info.Env(), {hwm});
-  g_slow = napix::detail::Inspect::core(writer);
+  g_last = napix::detail::Inspect::core(writer);
   std::thread([writer = writer, n] {
     for (std::int64_t i = 0; i < n; ++i) {
       if (writer.write(static_cast<double>(i)) != napix::Status::ok) return;
@@ -151,14 +154,17 @@ Napi::Value StreamSlow(const Napi::CallbackInfo& info) {
   return numbers;
 }
 
-Napi::Value StreamSlowStats(const Napi::CallbackInfo& info) {
+Napi::Value StreamStats(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
-  if (!g_slow) return o;
-  napix::detail::StreamStats s = g_slow->stats();
+  if (!g_last) return o;
+  napix::detail::StreamStats s = g_last->stats();
   o.Set("written", static_cast<double>(s.written));
   o.Set("converted", static_cast<double>(s.converted));
   o.Set("maxUnread", static_cast<double>(s.max_unread));
   o.Set("blocked", static_cast<double>(s.blocked));
+  o.Set("flushes", static_cast<double>(s.flushes));
+  o.Set("pulls", static_cast<double>(s.pulls));
+  o.Set("deferred", static_cast<double>(s.deferred));
   return o;
 }
 
@@ -172,5 +178,5 @@ void init_stream_bench(Napi::Env env, Napi::Object exports) {
   exports.Set("streamBytes", Napi::Function::New(env, StreamBytes, "streamBytes"));
   exports.Set("streamBytesReset", Napi::Function::New(env, StreamBytesReset, "streamBytesReset"));
   exports.Set("streamSlow", Napi::Function::New(env, StreamSlow, "streamSlow"));
-  exports.Set("streamSlowStats", Napi::Function::New(env, StreamSlowStats, "streamSlowStats"));
+  exports.Set("streamStats", Napi::Function::New(env, StreamStats, "streamStats"));
 }

@@ -108,6 +108,7 @@ async function streams({ addon, config, quick, median, fmt, table, settle }) {
   ];
   const ns = Object.fromEntries(numberDesigns.map(([k]) => [k, []]));
   const cpu = Object.fromEntries(numberDesigns.map(([k]) => [k, []]));
+  const wakeups = Object.fromEntries(numberDesigns.map(([k]) => [k, []]));  // napix: flushes per run
   for (const [, , make] of numberDesigns) await sumOf(make());  // warm-up (JIT, the Worker)
   for (let r = 0; r < reps; r++) {
     for (let k = 0; k < numberDesigns.length; k++) {
@@ -119,6 +120,7 @@ async function streams({ addon, config, quick, median, fmt, table, settle }) {
       const sum = await sumOf(make());
       ns[key].push(Number(process.hrtime.bigint() - t0));
       cpu[key].push(cpuNs() - c0);
+      if (key.startsWith('napix')) wakeups[key].push(addon.streamStats().flushes);
       if (sum !== want) throw new Error(`stream ${key}: sum ${sum}, want ${want}`);
     }
   }
@@ -127,11 +129,12 @@ async function streams({ addon, config, quick, median, fmt, table, settle }) {
   for (const [key, label] of numberDesigns) {
     out.numbers.push({ design: key, label, nsPerValue: med(key) / n, mValuesPerSec: (n / med(key)) * 1e3,
       speedupVsTsfn: med('tsfn') / med(key), vsGenerator: med('generator') / med(key), cpuNsPerValue: median(cpu[key]) / n,
-      samplesNs: ns[key] });
+      samplesNs: ns[key], ...(wakeups[key].length ? { jsWakeups: median(wakeups[key]) } : {}) });
   }
   console.log(`\n${n.toLocaleString('en')} numbers from one thread read with for await (median of ${reps})`);
-  console.log(table(['design', 'ns/value', 'M values/s', 'speed vs per-value tsfn', 'rate vs async generator', 'CPU ns/value'],
-    out.numbers.map((x) => [x.label, fmt(x.nsPerValue, 1), fmt(x.mValuesPerSec), fmt(x.speedupVsTsfn), fmt(x.vsGenerator), fmt(x.cpuNsPerValue, 0)])));
+  console.log(table(['design', 'ns/value', 'M values/s', 'speed vs per-value tsfn', 'rate vs async generator', 'CPU ns/value', 'JS wakeups'],
+    out.numbers.map((x) => [x.label, fmt(x.nsPerValue, 1), fmt(x.mValuesPerSec), fmt(x.speedupVsTsfn), fmt(x.vsGenerator), fmt(x.cpuNsPerValue, 0),
+      x.jsWakeups === undefined ? '-' : String(x.jsWakeups)])));
 
   // Bytes: 1 MiB chunks through a stream<Bytes>, external Buffers vs the forced copy.
   const chunk = 1 << 20;
@@ -184,11 +187,11 @@ async function streams({ addon, config, quick, median, fmt, table, settle }) {
   for await (const v of addon.streamSlow(nSlow, kMark)) {
     sum += v;
     if (++i % 1000 === 0) await new Promise(setImmediate);
-    if (i % every === 0) samples.push({ at: i, rss: rss(), blocked: addon.streamSlowStats().blocked });
+    if (i % every === 0) samples.push({ at: i, rss: rss(), blocked: addon.streamStats().blocked });
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (sum !== (nSlow * (nSlow - 1)) / 2) throw new Error('stream memory: wrong sum');
-  const stats = addon.streamSlowStats();
+  const stats = addon.streamStats();
   const mid = samples.find((s) => s.at === nSlow / 2);
   const end = samples[samples.length - 1];
   out.memory = { values: nSlow, mark: kMark, seconds, startMiB: samples[0].rss / 2 ** 20, midMiB: mid.rss / 2 ** 20, endMiB: end.rss / 2 ** 20,

@@ -28,6 +28,7 @@ const alsSpecs = [
   ...['untyped', 'typed', 'channel'].map((f) => ['threadsafe_callback', `ThreadSafeCallback async context ${f}: AsyncLocalStorage of the creator is seen in callbacks`]),
   ['task', 'task AsyncLocalStorage of the caller is seen in progress and complete'],
   ['task', 'task each of 40 concurrent tasks sees its own creator\'s AsyncLocalStorage'],
+  ['stream', 'stream: native writers, JS async iteration values with a user\'s Converter are converted by flushes, in the creator\'s AsyncLocalStorage, never pulled'],
 ];
 const entries = (list, reason) => list.map(([file, spec]) => ({ file, spec, reason }));
 

@@ -24,6 +24,17 @@ struct Picky {
   bool bad;
 };
 
+// A value whose conversion calls a JS function (probes(), per environment): what a user's
+// Converter may do, so it must run in the stream creator's async context, never in a pull.
+struct Probe {
+  int value;
+};
+std::mutex probe_mutex;
+std::map<napi_env, napi_ref>& probe_fns() {
+  static auto* m = new std::map<napi_env, napi_ref>();  // refs freed with their environment
+  return *m;
+}
+
 }  // namespace
 
 template <>
@@ -34,6 +45,20 @@ struct napix::Converter<Picky> {
       return Napi::Value();
     }
     return Napi::Number::New(env, p.value);
+  }
+};
+
+template <>
+struct napix::Converter<Probe> {
+  static Napi::Value to_js(Napi::Env env, const Probe& p) {
+    napi_ref ref;
+    {
+      std::lock_guard<std::mutex> lock(probe_mutex);
+      ref = probe_fns().at(env);
+    }
+    napi_value fn = nullptr;
+    napi_get_reference_value(env, ref, &fn);
+    return Napi::Function(env, fn).Call({Napi::Number::New(env, p.value)});
   }
 };
 
@@ -60,6 +85,7 @@ namespace {
 struct Record {
   std::shared_ptr<napix::detail::StreamCore<double>> core;
   std::shared_ptr<napix::detail::StreamCore<Picky>> picky;
+  std::shared_ptr<napix::detail::StreamCore<Probe>> probe;
   std::mutex mutex;
   std::unique_ptr<napix_test::StatusCounts[]> writers;  // atomics: not movable, so not a vector
   int writer_count = 0;
@@ -133,7 +159,7 @@ Napi::Value numbers(const Napi::CallbackInfo& info) {
 }
 
 // results(id) -> {running, ok, queue_full, closing, last: [..], written, converted,
-// destroyedUnconverted, maxUnread, blocked}
+// destroyedUnconverted, maxUnread, blocked, flushes, pulls, deferred} (StreamStats)
 Napi::Value results(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::shared_ptr<Record> r;
@@ -156,12 +182,16 @@ Napi::Value results(const Napi::CallbackInfo& info) {
     for (size_t i = 0; i < r->last.size(); ++i) last.Set(uint32_t(i), r->last[i]);
   }
   out.Set("last", last);
-  napix::detail::StreamStats st = r->core ? r->core->stats() : r->picky->stats();
+  napix::detail::StreamStats st =
+      r->core ? r->core->stats() : r->picky ? r->picky->stats() : r->probe->stats();
   out.Set("written", double(st.written));
   out.Set("converted", double(st.converted));
   out.Set("destroyedUnconverted", double(st.destroyed_unconverted));
   out.Set("maxUnread", double(st.max_unread));
   out.Set("blocked", double(st.blocked));
+  out.Set("flushes", double(st.flushes));
+  out.Set("pulls", double(st.pulls));
+  out.Set("deferred", double(st.deferred));
   return out;
 }
 
@@ -246,6 +276,37 @@ Napi::Value picky(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// probes(count, fn) -> {iterator, id}: one thread writes Probe 0..count-1 (high_water_mark 8),
+// then end(); each converts to fn(i) on the JS thread.
+Napi::Value probes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int n = int_arg(info, 0);
+  {
+    std::lock_guard<std::mutex> lock(probe_mutex);
+    napi_ref& ref = probe_fns()[env];
+    if (ref != nullptr) napi_delete_reference(env, ref);
+    napi_create_reference(env, info[1], 1, &ref);
+  }
+  napix::StreamOptions options;
+  options.high_water_mark = 8;
+  auto [writer, it] = napix::stream<Probe>(env, options);
+  auto record = std::make_shared<Record>();
+  record->probe = napix::detail::Inspect::core(writer);
+  record->writers.reset(new napix_test::StatusCounts[1]);
+  record->writer_count = 1;
+  record->last.assign(1, "none");
+  record->running = 1;
+  state(env).spawn([writer, record, n] {
+    for (int i = 0; i < n; ++i) record->writers[0].add(writer.write(Probe{i}));
+    writer.end();
+    --record->running;
+  });
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("iterator", it);
+  out.Set("id", add_record(record));
+  return out;
+}
+
 Napi::Value process_counters(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(info.Env());
   out.Set("producersDone", double(counters().producers_done.load()));
@@ -269,6 +330,7 @@ void init_stream(Napi::Env env, Napi::Object exports) {
   napix_test::add(o, "badMark", bad_mark);
   napix_test::add(o, "codePoints", code_points);
   napix_test::add(o, "picky", picky);
+  napix_test::add(o, "probes", probes);
   napix_test::add(o, "counters", process_counters);
   napix_test::add(o, "resetCounters", reset_counters);
   exports.Set("stream", o);

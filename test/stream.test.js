@@ -102,6 +102,55 @@ describe(`stream: native writers, JS async iteration [${addon.variant}]`, () => 
     assert.equal(r.maxUnread, 4);  // reached, never passed
   });
 
+  it('next() on an empty buffer pulls what the writers queued meanwhile: no flush, no wakeup', async () => {
+    const { iterator, id } = stream.numbers({ count: 8, hwm: 8 });
+    // The JS thread spins, so the flush the first write asked for cannot run before next().
+    while (stream.results(id).running !== 0) { /* spin */ }
+    const first = iterator.next();  // takes the 8 values inside this call
+    let r = stream.results(id);
+    assert.deepEqual([r.pulls, r.flushes, r.converted], [1, 0, 8]);
+    const got = [(await first).value];
+    for await (const v of iterator) got.push(v);
+    assert.deepEqual(got, expected(1, 8)[0]);
+    await new Promise((resolve) => setImmediate(resolve));
+    r = stream.results(id);
+    assert.deepEqual([r.pulls, r.flushes], [1, 0]);  // the flush job found nothing left to bring
+  });
+
+  it('a writer blocked at the mark gets room once half the values are taken, before the buffer runs empty', async () => {
+    const { iterator, id } = stream.numbers({ count: 12, hwm: 8 });
+    await until(() => stream.results(id).blocked === 1, 10000, 'the writer to block');
+    for (let i = 0; i < 4; i++) assert.deepEqual(await iterator.next(), { value: i, done: false });
+    // Four values still sit in the iterator's buffer; the writer wrote its last four meanwhile.
+    await until(() => stream.results(id).running === 0, 10000, 'the writer to finish');
+    assert.equal(stream.results(id).written, 12);
+    assert.equal(stream.results(id).maxUnread, 8);
+    assert.deepEqual(await collect(iterator), [4, 5, 6, 7, 8, 9, 10, 11]);
+  });
+
+  it('a writer that keeps ahead does not starve the event loop: after 1 ms of pulls a batch waits for a turn', async () => {
+    const { iterator, id } = stream.numbers({ count: 40, hwm: 4 });
+    let taken = 0, immediateAt = -1;
+    for await (const v of iterator) {
+      assert.equal(v, taken++);
+      if (taken === 1) setImmediate(() => { immediateAt = taken; });  // from inside the loop
+      const t0 = process.hrtime.bigint();
+      while (process.hrtime.bigint() - t0 < 100000n) { /* 0.1 ms of work per value */ }
+    }
+    assert.equal(taken, 40);
+    assert.ok(immediateAt >= 0 && immediateAt < 40, `setImmediate ran after ${immediateAt} of 40 values`);
+  });
+
+  it("values with a user's Converter are converted by flushes, in the creator's AsyncLocalStorage, never pulled", async () => {
+    const { AsyncLocalStorage } = require('node:async_hooks');
+    const als = new AsyncLocalStorage();
+    const { iterator, id } = als.run('creator', () => stream.probes(6, (i) => `${i}:${als.getStore()}`));
+    while (stream.results(id).running !== 0) { /* spin: all 6 queued before next() */ }
+    const got = await als.run('reader', () => collect(iterator));
+    assert.deepEqual(got, ['0:creator', '1:creator', '2:creator', '3:creator', '4:creator', '5:creator']);
+    assert.equal(stream.results(id).pulls, 0);
+  });
+
   it('try_write: queue_full once high_water_mark values are unread', () => {
     assert.deepEqual(stream.tryWrites(3, 5), ['ok', 'ok', 'ok', 'queue_full', 'queue_full']);
   });

@@ -98,6 +98,9 @@ class Bytes {
 /// its memory. To JS only. Thread: JS thread only.
 template <>
 struct Converter<Bytes> {
+  // napix's own, running no JavaScript and no user code: a stream may convert these inside the
+  // iterator's next(), in the reader's async context (detail/stream_core.h, kPullable).
+  static constexpr bool napix_runs_no_js = true;
   static Napi::Value to_js(Napi::Env env, Bytes&& bytes);
   // An lvalue would have to be copied or silently emptied: say so at compile time.
   template <class B, std::enable_if_t<std::is_same_v<B, Bytes>, int> = 0>

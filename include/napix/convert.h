@@ -267,6 +267,9 @@ struct Converter<T, std::enable_if_t<std::is_arithmetic_v<T>>> {
   // Marks napix's own number conversion: streams may then move a batch of these as one
   // Float64Array; a user's own Converter<double> (a full specialization) lacks it and is honoured.
   static constexpr bool napix_builtin_number = true;
+  // napix's own, running no JavaScript and no user code: a stream may convert these inside the
+  // iterator's next(), in the reader's async context (detail/stream_core.h, kPullable).
+  static constexpr bool napix_runs_no_js = true;
 
   static Napi::Value to_js(Napi::Env env, T value) {
     napi_value out = nullptr;
@@ -342,6 +345,9 @@ struct Converter<T, std::enable_if_t<std::is_arithmetic_v<T>>> {
 /// becomes U+FFFD too.
 template <>
 struct Converter<std::string> {
+  // napix's own, running no JavaScript and no user code: a stream may convert these inside the
+  // iterator's next(), in the reader's async context (detail/stream_core.h, kPullable).
+  static constexpr bool napix_runs_no_js = true;
   static Napi::Value to_js(Napi::Env env, const std::string& value) {
     return detail::string_to_js(env, value.data(), value.size());
   }
@@ -394,6 +400,9 @@ struct Converter<char[N]> {
 /// std::u16string ↔ string, as UTF-16 code units: exact, lone surrogates included.
 template <>
 struct Converter<std::u16string> {
+  // napix's own, running no JavaScript and no user code: a stream may convert these inside the
+  // iterator's next(), in the reader's async context (detail/stream_core.h, kPullable).
+  static constexpr bool napix_runs_no_js = true;
   static Napi::Value to_js(Napi::Env env, std::u16string_view value) {
     napi_value out = nullptr;
     return detail::made(

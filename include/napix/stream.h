@@ -158,18 +158,22 @@ StreamReader<T> reader(Napi::Value async_iterable, ReaderOptions options = {});
 
 namespace detail {
 
-// The iterator's one native function: `sync(n)` (see kStreamIteratorSource). Its data is a heap
-// shared_ptr to the core, freed by the function's finalizer.
+// The iterator's one native function: `sync(n, pull)` (see kStreamIteratorSource). Its data is a
+// heap shared_ptr to the core, freed by the function's finalizer.
 template <class T>
 napi_value stream_sync(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value arg = nullptr;
+  size_t argc = 2;
+  napi_value args[2] = {nullptr, nullptr};
   void* data = nullptr;
-  napi_get_cb_info(env, info, &argc, &arg, nullptr, &data);
+  napi_get_cb_info(env, info, &argc, args, nullptr, &data);
   std::int64_t n = 0;
-  napi_get_value_int64(env, arg, &n);
-  (*static_cast<std::shared_ptr<StreamCore<T>>*>(data))->sync(n);
-  return nullptr;
+  std::int32_t pull = 0;
+  napi_get_value_int64(env, args[0], &n);
+  napi_get_value_int32(env, args[1], &pull);
+  auto& core = *static_cast<std::shared_ptr<StreamCore<T>>*>(data);
+  napi_value later = nullptr;
+  napi_get_boolean(env, core->sync(env, n, pull), &later);
+  return later;
 }
 
 }  // namespace detail
@@ -182,6 +186,10 @@ std::pair<StreamWriter<T>, Napi::Object> stream(Napi::Env env, StreamOptions opt
     return {};
   }
   auto core = std::make_shared<Core>(env, options.high_water_mark);
+  // The iterator reports what it took every half mark: a writer blocked at the mark gets room
+  // while the other half is read, and its values are queued (for the pull) when the buffer runs dry.
+  const double every =
+      static_cast<double>(options.high_water_mark > 1 ? options.high_water_mark / 2 : 1);
   core->open(options.name);
   // The iterator: the per-environment factory called with this stream's `sync`.
   napi_value factory = detail::env_entry(env).script(detail::Script::stream_iterator,
@@ -199,7 +207,10 @@ std::pair<StreamWriter<T>, Napi::Object> stream(Napi::Env env, StreamOptions opt
   }
   if (s == napi_ok) owner.release();  // the function's finalizer frees it
   if (s == napi_ok) s = napi_get_undefined(env, &undefined);
-  if (s == napi_ok) s = napi_call_function(env, undefined, factory, 1, &sync, &pair);
+  napi_value args[3] = {sync, nullptr, nullptr};
+  if (s == napi_ok) s = napi_create_double(env, every, &args[1]);
+  if (s == napi_ok) s = napi_get_boolean(env, detail::kNumberBatch<T>, &args[2]);
+  if (s == napi_ok) s = napi_call_function(env, undefined, factory, 3, args, &pair);
   if (s == napi_ok) s = napi_get_element(env, pair, 0, &it);
   if (s == napi_ok) s = napi_get_element(env, pair, 1, &push);
   if (s == napi_ok) {

@@ -6,6 +6,7 @@
 // only when its buffer ran empty (`sync`), which is when blocked writers may go on.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -17,6 +18,7 @@
 #include <thread>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "../config.h"
 #include "../convert.h"
@@ -33,28 +35,64 @@ inline constexpr const char* kStreamDroppedCode = "ERR_NAPIX_STREAM_DROPPED";
 
 namespace detail {
 
-// The iterator. `sync(n)` is the one native call: n > 0 values were taken (the buffer ran empty),
-// n < 0 the reader stopped. `push(values, final, error)` is called natively; `final` 1 = ended,
-// 2 = failed with `error`. The native side holds `push` strongly and `it` not at all: `push`
+// The iterator. `sync(n, pull)` is the one native call: n >= 0 values were taken since the last
+// one (made every `every` values, and when the buffer runs empty: then with `pull`, which hands
+// the values queued natively over at once, without a trip through the event loop — for up to
+// kStreamPullBudget, then it returns true and the iterator pulls again from a setImmediate), n < 0
+// the reader stopped. `push(values, final, error)` is called natively, by a flush or inside a pull;
+// `final` 1 = ended, 2 = failed with `error`. The native side holds `push` strongly and `it` not at all: `push`
 // reaches the pending next() promises (`waiters`) and through them a suspended `for await` — so a
 // loop waiting for values is never collected — but not `it` itself, so an iterator nobody holds
 // or waits on is collected, and its finalizer stops the stream. Keep it so: no closure in here
 // may name `it`.
-inline constexpr const char* kStreamIteratorSource = R"JS((function napixStream(sync) {
+inline constexpr const char* kStreamIteratorSource = R"JS((function napixStream(sync, every, numbers) {
   'use strict';
-  let buf = [], head = 0, taken = 0, state = 0, error, stopped = false;
+  // One kind of buffer per stream (a Float64Array per batch of numbers, else an Array), so the
+  // element loads in take() stay monomorphic.
+  const empty = numbers ? new Float64Array(0) : [];
+  const defer = typeof setImmediate === 'function' ? setImmediate : (f) => setTimeout(f, 0);
+  let buf = empty, head = 0, taken = 0, state = 0, error, stopped = false;
+  let pulling = false, drained = false;
   const waiters = [];
   const done = (value) => ({ value, done: true });
+  // Tells the native side how many values were taken. `pull` 1: the buffer is empty, so the values
+  // queued natively (and the end, if it came) are handed over now, through push(), inside this
+  // call — or, when there are none, by a flush once a writer writes. 2: the same, after a turn.
+  function report(pull) {
+    const n = taken;
+    taken = 0;
+    if (stopped || state !== 0) return;
+    if (!pull) {
+      sync(n, 0);
+      return;
+    }
+    let later;
+    pulling = true;
+    try {
+      later = sync(n, pull);
+    } finally {
+      pulling = false;
+    }
+    if (head === buf.length && state === 0) drained = true;
+    if (later) defer(resume);  // pulled for long enough: let timers and I/O have a turn first
+  }
+  function resume() {
+    if (stopped || state !== 0) return;
+    drained = false;
+    if (head === buf.length) report(2);
+    settle();
+  }
   function take() {
     const value = buf[head];
-    buf[head++] = undefined;
+    if (numbers) ++head;
+    else buf[head++] = undefined;  // let the value go once taken
     ++taken;
     if (head === buf.length) {
-      const n = taken;
-      buf = [];
+      buf = empty;
       head = 0;
-      taken = 0;
-      if (!stopped && state === 0) sync(n);
+      report(1);
+    } else if (taken >= every) {
+      report(0);
     }
     return { value, done: false };
   }
@@ -78,16 +116,17 @@ inline constexpr const char* kStreamIteratorSource = R"JS((function napixStream(
   function stop() {
     if (!stopped) {
       stopped = true;
-      buf = [];
+      buf = empty;
       head = 0;
       taken = 0;
-      if (state === 0) sync(-1);
+      if (state === 0) sync(-1, 0);
     }
     settle();
   }
   const it = {
     next() {
       if (waiters.length === 0) {
+        if (head === buf.length && !drained) report(1);
         if (head < buf.length) return Promise.resolve(take());
         if (state === 2) {
           const e = error;
@@ -115,20 +154,24 @@ inline constexpr const char* kStreamIteratorSource = R"JS((function napixStream(
   };
   function push(values, final, err) {
     if (stopped) return;
+    drained = false;
     if (buf.length === 0) {
-      buf = values;  // an Array, or a Float64Array (numbers): served as it came
+      buf = values;  // served as it came
+    } else if (numbers) {
+      const rest = buf.length - head;
+      const joined = new Float64Array(rest + values.length);
+      joined.set(buf.subarray(head));
+      joined.set(values, rest);
+      buf = joined;
+      head = 0;
     } else {
-      if (!Array.isArray(buf)) {
-        buf = Array.prototype.slice.call(buf, head);
-        head = 0;
-      }
       for (let i = 0; i < values.length; i++) buf.push(values[i]);
     }
     if (final !== 0) {
       state = final;
       error = err;
     }
-    settle();
+    if (!pulling) settle();  // a pull is inside take(): its caller goes on with the new values
   }
   return [it, push];
 }))JS";
@@ -147,6 +190,15 @@ inline constexpr bool kNumberBatch =
     ((std::is_floating_point_v<T> && sizeof(T) <= sizeof(double)) ||
      (std::is_integral_v<T> && !std::is_same_v<T, bool> && sizeof(T) <= 4));
 
+// Values the iterator may pull: converted inside its next(), so in the async context of the code
+// calling it. Only napix's own leaf converters qualify (they run no JS and no user code); any
+// other T — a user's Converter may call into JS — converts in flushes, in the creator's context.
+template <class T, class = void>
+inline constexpr bool kPullable = false;
+template <class T>
+inline constexpr bool kPullable<T, std::void_t<decltype(Converter<T>::napix_runs_no_js)>> =
+    Converter<T>::napix_runs_no_js;
+
 /// For tests (napix's test addon): what a stream did with the values written to it.
 struct StreamStats {
   std::uint64_t written = 0;                ///< write/try_write calls that returned ok
@@ -154,7 +206,15 @@ struct StreamStats {
   std::uint64_t destroyed_unconverted = 0;  ///< values dropped before conversion (reader stopped)
   std::size_t max_unread = 0;               ///< the most values ever written and not yet taken
   std::size_t blocked = 0;                  ///< writers waiting for room now
+  std::uint64_t flushes = 0;  ///< batches a flush brought (a wakeup of the JS thread each)
+  std::uint64_t pulls = 0;    ///< batches the iterator pulled itself when its buffer ran empty
+  std::uint64_t deferred = 0; ///< pulls put off to the next turn: kStreamPullBudget used up
 };
+
+/// How long the iterator may go on pulling values that writers queued meanwhile before it lets
+/// the event loop have a turn (it pulls again from a setImmediate): the same bound as a
+/// Dispatcher's turn (kTurnBudget), so a producer that keeps ahead cannot starve timers and I/O.
+inline constexpr std::chrono::microseconds kStreamPullBudget{1000};
 
 /// The state a stream's writers and its JS thread share. Thread: any, except where marked.
 template <class T>
@@ -192,12 +252,17 @@ class StreamCore : public std::enable_shared_from_this<StreamCore<T>> {
   }
   void drop_handle() noexcept;
 
-  /// Converts the queued values and hands them to the iterator. Thread: JS thread only.
-  void flush(napi_env env);
+  /// Converts the queued values and hands them to the iterator (`pulled`: inside its pull, else
+  /// by a flush job, a turn of the event loop). Thread: JS thread only.
+  void flush(napi_env env, bool pulled = false);
   /// A flush destroyed unrun (the environment is going): the stream stops.
   void flush_lost() noexcept { stop(false); }
-  /// The iterator's `sync(n)`: n values taken, or (n < 0) the reader stopped. Thread: JS thread.
-  void sync(std::int64_t n);
+  /// The iterator's `sync(n, pull)`: n values taken, or (n < 0) the reader stopped. `pull` 1 or 2:
+  /// its buffer is empty — the values queued (and the end, if it came) are pushed now; when there
+  /// are none, the next write sends a flush. 2: the event loop had a turn since the last pull.
+  /// Returns true when it pushed nothing because the pulls used up kStreamPullBudget: the iterator
+  /// pulls again after a turn. Thread: JS thread only.
+  bool sync(napi_env env, std::int64_t n, int pull);
   /// The reader stopped (return(), throw(), garbage collection, teardown): later writes and blocked
   /// writers get `closing`, queued values are destroyed unconverted. `js`: on the JS thread, which
   /// may also let go of the iterator and the Dispatcher.
@@ -212,6 +277,10 @@ class StreamCore : public std::enable_shared_from_this<StreamCore<T>> {
   }
 
  private:
+  // Written values: a vector whose capacity goes back and forth with spare_, so a steady stream
+  // allocates nothing per batch; a deque for bool, which a vector would pack into bits.
+  using Queue = std::conditional_t<std::is_same_v<T, bool>, std::deque<T>, std::vector<T>>;
+
   // One queued flush; destroyed unrun it stops the stream (see flush_lost).
   struct Flush {
     std::shared_ptr<StreamCore> core;
@@ -237,6 +306,14 @@ class StreamCore : public std::enable_shared_from_this<StreamCore<T>> {
     return Error("Error", "napix: every StreamWriter was destroyed without end() or fail()",
                  kStreamDroppedCode);
   }
+  // Destroys a flushed batch's values and keeps its capacity for the next swap.
+  void recycle(Queue& values) {
+    values.clear();
+    if constexpr (!std::is_same_v<Queue, std::deque<T>>) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (spare_.capacity() < values.capacity()) spare_.swap(values);
+    }
+  }
   // After the final batch or a stop: nothing more goes to JS. Thread: JS thread only.
   void let_go_js(napi_env env) noexcept {
     if (push_ != nullptr) napi_delete_reference(env, push_);
@@ -253,11 +330,18 @@ class StreamCore : public std::enable_shared_from_this<StreamCore<T>> {
   const std::size_t hwm_;
   std::mutex mutex_;
   std::condition_variable space_;  // writers blocked on a full stream
-  std::deque<T> queue_;            // written, not yet converted
+  Queue queue_;                    // written, not yet converted
+  Queue spare_;                    // an empty queue with capacity, for the next swap
   std::size_t unread_ = 0;         // written and not yet taken by next() (queue_ + JS buffer)
   State state_ = State::open;
   std::optional<Error> error_;  // failed: the error; dropped: dropped_error()
-  bool flush_queued_ = false;
+  // The next write sends a flush: the iterator found nothing when it last pulled (or never
+  // pulled). While it is busy it pulls the queue itself, and writers do not wake the JS thread.
+  // (A T that is not kPullable: set again by every flush, so each batch is one flush.)
+  bool notify_js_ = true;
+  // When the event loop last had a turn, as far as the stream knows: a flush job ran or the
+  // iterator pulled after a setImmediate. JS thread only.
+  std::chrono::steady_clock::time_point turn_start_ = std::chrono::steady_clock::now();
   std::size_t writers_ = 0;
   StreamStats stats_;
   CoreHandle<> channel_;  // guarded by mutex_ once open() returned
@@ -286,8 +370,8 @@ Status StreamCore<T>::write(T& value, bool block) {
     ++unread_;
     ++stats_.written;
     if (unread_ > stats_.max_unread) stats_.max_unread = unread_;
-    if (!flush_queued_) flush = channel_.shared();
-    flush_queued_ = true;
+    if (notify_js_) flush = channel_.shared();
+    notify_js_ = false;
   }
   request_flush(flush);
   return Status::ok;
@@ -301,8 +385,8 @@ void StreamCore<T>::finish(State how, std::optional<Error> error) {
     if (state_ != State::open) return;
     state_ = how;
     error_ = std::move(error);
-    if (!flush_queued_) flush = channel_.shared();
-    flush_queued_ = true;
+    flush = channel_.shared();  // always: the end lets go of the event loop, pulled or not
+    notify_js_ = false;
   }
   space_.notify_all();
   request_flush(flush);
@@ -319,18 +403,22 @@ void StreamCore<T>::drop_handle() noexcept {
 }
 
 template <class T>
-void StreamCore<T>::flush(napi_env env) {
-  std::deque<T> values;
+void StreamCore<T>::flush(napi_env env, bool pulled) {
+  if (!pulled) turn_start_ = std::chrono::steady_clock::now();
+  Queue values;
   State state;
   std::optional<Error> error;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    flush_queued_ = false;
     if (state_ == State::stopped) return;
+    if constexpr (!kPullable<T>) notify_js_ = true;  // the next write sends the next flush
     values.swap(queue_);
+    queue_.swap(spare_);
     state = state_;
     error = error_;  // copied: a later flush must not see it moved from
   }
+  // Nothing new (a pull took it first), or the end already went to JS through a pull.
+  if (values.empty() && (state == State::open || push_ == nullptr)) return;
   napi_value push = nullptr;
   if (push_ == nullptr || napi_get_reference_value(env, push_, &push) != napi_ok || push == nullptr) {
     stop(true);
@@ -369,6 +457,7 @@ void StreamCore<T>::flush(napi_env env) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stats_.converted += count;
+    if (count > 0) ++(pulled ? stats_.pulls : stats_.flushes);
     // A failed conversion: the values of this batch after the refused one (all of a number batch
     // that found no memory) are destroyed unconverted with `values`, like those still queued.
     if (failure != nullptr) stats_.destroyed_unconverted += values.size() - count - (kNumberBatch<T> ? 0 : 1);
@@ -385,6 +474,7 @@ void StreamCore<T>::flush(napi_env env) {
     final = 2;
     error_value = to_js_error(Napi::Env(env), *error).Value();
   }
+  recycle(values);
   napi_value args[3] = {array, nullptr, error_value};
   napi_create_int32(env, final, &args[1]);
   napi_value undefined = nullptr, ignored = nullptr;
@@ -398,21 +488,36 @@ void StreamCore<T>::flush(napi_env env) {
 }
 
 template <class T>
-void StreamCore<T>::sync(std::int64_t n) {
+bool StreamCore<T>::sync(napi_env env, std::int64_t n, int pull) {
   if (n < 0) {
     stop(true);
-    return;
+    return false;
   }
+  bool deliver = false, later = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     unread_ -= static_cast<std::size_t>(n) <= unread_ ? static_cast<std::size_t>(n) : unread_;
+    if (pull != 0 && state_ != State::stopped && kPullable<T>) {
+      const auto now = std::chrono::steady_clock::now();
+      if (pull == 2) turn_start_ = now;
+      deliver = !queue_.empty() || state_ != State::open;
+      if (!deliver) {
+        notify_js_ = true;
+      } else if (state_ == State::open && now - turn_start_ >= kStreamPullBudget) {
+        deliver = false;
+        later = true;
+        ++stats_.deferred;
+      }
+    }
   }
-  space_.notify_all();
+  if (n > 0) space_.notify_all();
+  if (deliver) flush(env, true);
+  return later;
 }
 
 template <class T>
 void StreamCore<T>::stop(bool js) noexcept {
-  std::deque<T> rest;
+  Queue rest;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (state_ != State::stopped) {
