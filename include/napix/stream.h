@@ -187,7 +187,7 @@ std::pair<StreamWriter<T>, Napi::Object> stream(Napi::Env env, StreamOptions opt
   }
   auto core = std::make_shared<Core>(env, options.high_water_mark);
   // The iterator reports what it took every half mark: a writer blocked at the mark gets room
-  // while the other half is read, and its values are queued (for the pull) when the buffer runs dry.
+  // while the other half is read, and its values wait for the pull when the buffer runs dry.
   const double every =
       static_cast<double>(options.high_water_mark > 1 ? options.high_water_mark / 2 : 1);
   core->open(options.name);

@@ -1,9 +1,10 @@
 // napix/detail/stream_core.h — the inside of napix::stream<T>(): the native half (StreamCore, the
 // state writers and the JS thread share) and the JS half (an async iterator compiled once per
-// environment). Values cross in batches: writers queue them, one flush per wakeup converts the
-// batch on the JS thread and hands it to the iterator as an array (numbers: one Float64Array), and
-// `next()` serves values from it — no native call per value. The iterator tells the native side
-// only when its buffer ran empty (`sync`), which is when blocked writers may go on.
+// environment). Values cross in batches: writers queue them; the iterator pulls the batch itself
+// when its buffer runs empty, or, when it found nothing, the next write sends one flush (a wakeup
+// of the JS thread). Either way the batch is converted on the JS thread and handed over as an
+// array (numbers: one Float64Array), and `next()` serves values from it — no native call per
+// value. The iterator reports what it took every half mark (`sync`): blocked writers go on then.
 #pragma once
 
 #include <chrono>
@@ -39,12 +40,12 @@ namespace detail {
 // one (made every `every` values, and when the buffer runs empty: then with `pull`, which hands
 // the values queued natively over at once, without a trip through the event loop — for up to
 // kStreamPullBudget, then it returns true and the iterator pulls again from a setImmediate), n < 0
-// the reader stopped. `push(values, final, error)` is called natively, by a flush or inside a pull;
-// `final` 1 = ended, 2 = failed with `error`. The native side holds `push` strongly and `it` not at all: `push`
-// reaches the pending next() promises (`waiters`) and through them a suspended `for await` — so a
-// loop waiting for values is never collected — but not `it` itself, so an iterator nobody holds
-// or waits on is collected, and its finalizer stops the stream. Keep it so: no closure in here
-// may name `it`.
+// the reader stopped. `push(values, final, error)` is called natively, by a flush or inside a
+// pull; `final` 1 = ended, 2 = failed with `error`. The native side holds `push` strongly and `it`
+// not at all: `push` reaches the pending next() promises (`waiters`) and through them a suspended
+// `for await` — so a loop waiting for values is never collected — but not `it` itself, so an
+// iterator nobody holds or waits on is collected, and its finalizer stops the stream. Keep it so:
+// no closure in here may name `it`.
 inline constexpr const char* kStreamIteratorSource = R"JS((function napixStream(sync, every, numbers) {
   'use strict';
   // One kind of buffer per stream (a Float64Array per batch of numbers, else an Array), so the
@@ -192,7 +193,7 @@ inline constexpr bool kNumberBatch =
 
 // Values the iterator may pull: converted inside its next(), so in the async context of the code
 // calling it. Only napix's own leaf converters qualify (they run no JS and no user code); any
-// other T — a user's Converter may call into JS — converts in flushes, in the creator's context.
+// other T (a user's Converter may call into JS) converts in flushes, in the creator's context.
 template <class T, class = void>
 inline constexpr bool kPullable = false;
 template <class T>
