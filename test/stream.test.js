@@ -220,9 +220,12 @@ describe(`stream: native writers, JS async iteration [${addon.variant}]`, () => 
 
   it('an iterator collected unread stops the stream: blocked writers wake with closing', async function () {
     if (typeof global.gc !== 'function') this.skip();  // needs --expose-gc (npm test passes it)
-    let id;
-    (() => { ({ id } = stream.numbers({ count: -1, writers: 2, hwm: 2, finish: 'none' })); })();
+    let id, held;
+    (() => { ({ id, iterator: held } = stream.numbers({ count: -1, writers: 2, hwm: 2, finish: 'none' })); })();
+    // Held until both writers are blocked: a collection before that (any scavenge while the
+    // threads start) would stop the stream first, and the writers would never block.
     await until(() => stream.results(id).blocked === 2, 10000, 'two blocked writers');
+    held = null;
     for (let i = 0; i < 20 && stream.results(id).running > 0; i++) {
       global.gc();
       await new Promise((resolve) => setImmediate(resolve));
