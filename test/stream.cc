@@ -106,6 +106,27 @@ int add_record(std::shared_ptr<Record> r) {
   return next_record++;
 }
 
+// A Record for a stream with one writer thread; `core` goes to the Record's member `slot`.
+template <class Core>
+std::shared_ptr<Record> one_writer(std::shared_ptr<Core> core,
+                                   std::shared_ptr<Core> Record::*slot) {
+  auto record = std::make_shared<Record>();
+  (*record).*slot = std::move(core);
+  record->writers.reset(new napix_test::StatusCounts[1]);
+  record->writer_count = 1;
+  record->last.assign(1, "none");
+  record->running = 1;
+  return record;
+}
+
+// What the stream-making functions return: {iterator, id}.
+Napi::Object made(Napi::Env env, const Napi::Object& it, std::shared_ptr<Record> record) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("iterator", it);
+  out.Set("id", add_record(std::move(record)));
+  return out;
+}
+
 napix::StreamOptions stream_options(const Napi::Object& o) {
   napix::StreamOptions options;
   if (o.Has("hwm")) options.high_water_mark = o.Get("hwm").As<Napi::Number>().Uint32Value();
@@ -152,10 +173,7 @@ Napi::Value numbers(const Napi::CallbackInfo& info) {
       counters().producers_done++;
     });
   }
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("iterator", it);
-  out.Set("id", add_record(record));
-  return out;
+  return made(env, it, std::move(record));
 }
 
 // results(id) -> {running, ok, queue_full, closing, last: [..], written, converted,
@@ -251,12 +269,7 @@ Napi::Value picky(const Napi::CallbackInfo& info) {
   napix::StreamOptions options;
   options.high_water_mark = info.Length() > 2 ? static_cast<std::size_t>(int_arg(info, 2)) : 4;
   auto [writer, it] = napix::stream<Picky>(env, options);
-  auto record = std::make_shared<Record>();
-  record->picky = napix::detail::Inspect::core(writer);
-  record->writers.reset(new napix_test::StatusCounts[1]);
-  record->writer_count = 1;
-  record->last.assign(1, "none");
-  record->running = 1;
+  auto record = one_writer(napix::detail::Inspect::core(writer), &Record::picky);
   state(env).spawn([writer, record, n, bad] {
     Status s = Status::ok;
     for (int i = 0; i < n && s == Status::ok; ++i) {
@@ -270,10 +283,7 @@ Napi::Value picky(const Napi::CallbackInfo& info) {
     writer.end();
     --record->running;
   });
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("iterator", it);
-  out.Set("id", add_record(record));
-  return out;
+  return made(env, it, std::move(record));
 }
 
 // probes(count, fn) -> {iterator, id}: one thread writes Probe 0..count-1 (high_water_mark 8),
@@ -290,21 +300,13 @@ Napi::Value probes(const Napi::CallbackInfo& info) {
   napix::StreamOptions options;
   options.high_water_mark = 8;
   auto [writer, it] = napix::stream<Probe>(env, options);
-  auto record = std::make_shared<Record>();
-  record->probe = napix::detail::Inspect::core(writer);
-  record->writers.reset(new napix_test::StatusCounts[1]);
-  record->writer_count = 1;
-  record->last.assign(1, "none");
-  record->running = 1;
+  auto record = one_writer(napix::detail::Inspect::core(writer), &Record::probe);
   state(env).spawn([writer, record, n] {
     for (int i = 0; i < n; ++i) record->writers[0].add(writer.write(Probe{i}));
     writer.end();
     --record->running;
   });
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("iterator", it);
-  out.Set("id", add_record(record));
-  return out;
+  return made(env, it, std::move(record));
 }
 
 Napi::Value process_counters(const Napi::CallbackInfo& info) {

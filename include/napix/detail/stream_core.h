@@ -215,7 +215,7 @@ struct StreamStats {
 /// How long the iterator may go on pulling values that writers queued meanwhile before it lets
 /// the event loop have a turn (it pulls again from a setImmediate): the same bound as a
 /// Dispatcher's turn (kTurnBudget), so a producer that keeps ahead cannot starve timers and I/O.
-inline constexpr std::chrono::microseconds kStreamPullBudget{1000};
+inline constexpr std::chrono::microseconds kStreamPullBudget = Dispatcher<ChannelJob>::kTurnBudget;
 
 /// The state a stream's writers and its JS thread share. Thread: any, except where marked.
 template <class T>
