@@ -177,7 +177,8 @@ Napi::Value numbers(const Napi::CallbackInfo& info) {
 }
 
 // results(id) -> {running, ok, queue_full, closing, last: [..], written, converted,
-// destroyedUnconverted, maxUnread, blocked, flushes, pulls, deferred} (StreamStats)
+// destroyedUnconverted, maxUnread, blocked, flushes, pulls, deferred, heldFlushes, writerSpins*,
+// writerSleeps} (StreamStats)
 Napi::Value results(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::shared_ptr<Record> r;
@@ -210,6 +211,11 @@ Napi::Value results(const Napi::CallbackInfo& info) {
   out.Set("flushes", double(st.flushes));
   out.Set("pulls", double(st.pulls));
   out.Set("deferred", double(st.deferred));
+  out.Set("heldFlushes", double(st.held_flushes));
+  out.Set("writerSpinsHit", double(st.writer_spins_hit));
+  out.Set("writerSpinsMissed", double(st.writer_spins_missed));
+  out.Set("writerSpinsSkipped", double(st.writer_spins_skipped));
+  out.Set("writerSleeps", double(st.writer_sleeps));
   return out;
 }
 
@@ -242,6 +248,27 @@ Napi::Value js_thread_writes(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("iterator", it);
   out.Set("statuses", statuses);
+  return out;
+}
+
+// jsWriter(hwm) -> {iterator, id, write(v), end()}: a stream<double> whose writer the returned
+// functions use on the JS thread (write returns the Status's name).
+Napi::Value js_writer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  napix::StreamOptions options;
+  options.high_water_mark = static_cast<std::size_t>(int_arg(info, 0));
+  auto [writer, it] = napix::stream<double>(env, options);
+  auto record = one_writer(napix::detail::Inspect::core(writer), &Record::core);
+  record->running = 0;
+  auto w = std::make_shared<StreamWriter<double>>(writer);
+  Napi::Object out = made(env, it, std::move(record));
+  out.Set("write", Napi::Function::New(env, [w](const Napi::CallbackInfo& i) -> Napi::Value {
+            return Napi::String::New(i.Env(), napix::to_string(w->write(i[0].As<Napi::Number>().DoubleValue())));
+          }));
+  out.Set("end", Napi::Function::New(env, [w](const Napi::CallbackInfo& i) -> Napi::Value {
+            w->end();
+            return i.Env().Undefined();
+          }));
   return out;
 }
 
@@ -329,6 +356,7 @@ void init_stream(Napi::Env env, Napi::Object exports) {
   napix_test::add(o, "results", results);
   napix_test::add(o, "tryWrites", try_writes);
   napix_test::add(o, "jsThreadWrites", js_thread_writes);
+  napix_test::add(o, "jsWriter", js_writer);
   napix_test::add(o, "badMark", bad_mark);
   napix_test::add(o, "codePoints", code_points);
   napix_test::add(o, "picky", picky);

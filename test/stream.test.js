@@ -141,6 +141,61 @@ describe(`stream: native writers, JS async iteration [${addon.variant}]`, () => 
     assert.ok(immediateAt >= 0 && immediateAt < 40, `setImmediate ran after ${immediateAt} of 40 values`);
   });
 
+  it('no flush is asked for while one is outstanding: a write inside the reaction to a flush waits for the turn after it', async () => {
+    // Deno can lose a tsfn call made while that tsfn's callback — and the promise reactions it
+    // started — runs (doc/compat.md R8); a lost flush would leave the loop waiting for ever.
+    const s = stream.jsWriter(4);
+    const got = [];
+    const loop = (async () => {
+      for await (const v of s.iterator) {
+        got.push(v);
+        if (v === 1) assert.equal(s.write(2), 'ok');  // inside the flush's reaction: held
+        if (v === 2) s.end();  // held too
+      }
+    })();
+    await new Promise((resolve) => setImmediate(resolve));  // the loop waits: its pull found nothing
+    assert.equal(s.write(1), 'ok');  // outside any flush: asks for one at once
+    await loop;
+    assert.deepEqual(got, [1, 2]);
+    const r = stream.results(s.id);
+    assert.deepEqual([r.heldFlushes, r.flushes, r.pulls], [2, 2, 0]);
+  });
+
+  it('small marks, writers that spin for room, a loop that yields now and then: every value arrives', async function () {
+    // Each batch is a round trip between the threads here, and writers get room inside the
+    // loop's reactions to flushes: on Deno a flush asked for then was lost and the loop hung
+    // (doc/compat.md R8) before flushes waited for the turn after the one outstanding.
+    this.timeout(60000);
+    for (let round = 0; round < 6; round++) {
+      for (const hwm of [1, 2, 16]) {
+        const { iterator, id } = stream.numbers({ count: 5000, hwm, writers: 2 });
+        let n = 0;
+        for await (const v of iterator) {
+          if (++n % 997 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+        }
+        assert.equal(n, 10000);
+        assert.equal(stream.results(id).written, 10000);
+      }
+    }
+  });
+
+  it('a writer blocked at the mark spins first, backs off while spins miss, then sleeps (exact counts)', async () => {
+    // A reader 50 ms per value, mark 1: each of the 15 writes after the first finds the stream
+    // full. The writer thread's fresh spin budget spins on the 1st, 3rd, 7th and 15th (each
+    // misses: room comes 50 ms later) and skips the rest; every one of them sleeps.
+    const { iterator, id } = stream.numbers({ count: 16, hwm: 1 });
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 50));
+    await pause();  // the first block too waits 50 ms for room
+    let n = 0;
+    for await (const v of iterator) {
+      assert.equal(v, n++);
+      await pause();
+    }
+    assert.equal(n, 16);
+    const r = stream.results(id);
+    assert.deepEqual([r.writerSpinsHit, r.writerSpinsMissed, r.writerSpinsSkipped, r.writerSleeps], [0, 4, 11, 15]);
+  });
+
   it("values with a user's Converter are converted by flushes, in the creator's AsyncLocalStorage, never pulled", async () => {
     const { AsyncLocalStorage } = require('node:async_hooks');
     const als = new AsyncLocalStorage();

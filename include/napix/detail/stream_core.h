@@ -7,6 +7,7 @@
 // value. The iterator reports what it took every half mark (`sync`): blocked writers go on then.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -27,6 +28,7 @@
 #include "dispatcher.h"
 #include "env.h"
 #include "js_thread.h"
+#include "spin.h"
 
 namespace napix {
 
@@ -53,7 +55,7 @@ inline constexpr const char* kStreamIteratorSource = R"JS((function napixStream(
   const empty = numbers ? new Float64Array(0) : [];
   const defer = typeof setImmediate === 'function' ? setImmediate : (f) => setTimeout(f, 0);
   let buf = empty, head = 0, taken = 0, state = 0, error, stopped = false;
-  let pulling = false, drained = false;
+  let pulling = false, drained = false, holding = false;
   const waiters = [];
   const done = (value) => ({ value, done: true });
   // Tells the native side how many values were taken. `pull` 1: the buffer is empty, so the values
@@ -153,8 +155,18 @@ inline constexpr const char* kStreamIteratorSource = R"JS((function napixStream(
       return this;
     },
   };
+  // After a flush, no other flush is asked for until the turn after it: Deno can lose a call
+  // made while that tsfn's callback (and the reactions it started) runs (doc/compat.md R8).
+  function released() {
+    holding = false;
+    if (!stopped && state === 0) sync(0, 3);
+  }
   function push(values, final, err) {
     if (stopped) return;
+    if (!pulling && !holding) {
+      holding = true;
+      defer(released);
+    }
     drained = false;
     if (buf.length === 0) {
       buf = values;  // served as it came
@@ -210,12 +222,27 @@ struct StreamStats {
   std::uint64_t flushes = 0;  ///< batches a flush brought (a wakeup of the JS thread each)
   std::uint64_t pulls = 0;    ///< batches the iterator pulled itself when its buffer ran empty
   std::uint64_t deferred = 0; ///< pulls put off to the next turn: kStreamPullBudget used up
+  /// Flushes asked for while one was outstanding, sent by the iterator a turn after it ran.
+  std::uint64_t held_flushes = 0;
+  /// Blocking writes that found the stream full, by how the writer waited: its spin saw room
+  /// (hit), ran out (missed), or was skipped (its budget backs off after misses); and how many
+  /// of them then slept on the condition variable.
+  std::uint64_t writer_spins_hit = 0;
+  std::uint64_t writer_spins_missed = 0;
+  std::uint64_t writer_spins_skipped = 0;
+  std::uint64_t writer_sleeps = 0;
 };
 
 /// How long the iterator may go on pulling values that writers queued meanwhile before it lets
 /// the event loop have a turn (it pulls again from a setImmediate): the same bound as a
 /// Dispatcher's turn (kTurnBudget), so a producer that keeps ahead cannot starve timers and I/O.
 inline constexpr std::chrono::microseconds kStreamPullBudget = Dispatcher<ChannelJob>::kTurnBudget;
+
+/// The longest a writer blocked at the mark spins for room before it sleeps. Room comes when the
+/// loop has read half the mark: at a mark of 1,024 and 70-100 ns per value, 35-50 µs — a sleep
+/// instead costs the JS thread a futex wake (several µs on a VM) every half mark. The writer's
+/// SpinBudget spins about 4x what recent hits took and backs off after misses (spin.h).
+inline constexpr std::chrono::microseconds kStreamWriterSpinMax{64};
 
 /// The state a stream's writers and its JS thread share. Thread: any, except where marked.
 template <class T>
@@ -262,7 +289,8 @@ class StreamCore : public std::enable_shared_from_this<StreamCore<T>> {
   /// its buffer is empty — the values queued (and the end, if it came) are pushed now; when there
   /// are none, the next write sends a flush. 2: the event loop had a turn since the last pull.
   /// Returns true when it pushed nothing because the pulls used up kStreamPullBudget: the iterator
-  /// pulls again after a turn. Thread: JS thread only.
+  /// pulls again after a turn. `pull` 3: a turn went by since a flush ran: a flush held back
+  /// meanwhile is asked for now. Thread: JS thread only.
   bool sync(napi_env env, std::int64_t n, int pull);
   /// The reader stopped (return(), throw(), garbage collection, teardown): later writes and blocked
   /// writers get `closing`, queued values are destroyed unconverted. `js`: on the JS thread, which
@@ -297,8 +325,19 @@ class StreamCore : public std::enable_shared_from_this<StreamCore<T>> {
     }
   };
 
-  // Sends a flush through `channel` (read under mutex_ by the caller). Called without mutex_: a
-  // refused Flush is destroyed here and stops the stream.
+  // The channel to send a flush through, or null: one is outstanding (the wish is held until the
+  // iterator's sync(0, 3)). Called under mutex_.
+  std::shared_ptr<ChannelCore> want_flush() {
+    if (flush_out_) {
+      if (!flush_held_) ++stats_.held_flushes;
+      flush_held_ = true;
+      return nullptr;
+    }
+    flush_out_ = true;
+    return channel_.shared();
+  }
+  // Sends a flush through `channel` (from want_flush). Called without mutex_: a refused Flush is
+  // destroyed here and stops the stream.
   void request_flush(const std::shared_ptr<ChannelCore>& channel) {
     if (channel) send_to(channel.get(), Flush(this->shared_from_this()), false);
   }
@@ -325,6 +364,29 @@ class StreamCore : public std::enable_shared_from_this<StreamCore<T>> {
       last = std::move(channel_);
     }
   }
+  // Room may have appeared, or the stream closed: what a writer spinning for room watches.
+  // Called under mutex_.
+  void room_event() noexcept { room_events_.fetch_add(1, std::memory_order_release); }
+  enum class SpinEnd { hit, missed, skipped };
+  // A writer blocked at the mark spins while room_events_ reads `seen`, as long as its thread's
+  // budget allows. Called without mutex_; the caller re-checks under it.
+  SpinEnd spin_for_room(std::uint32_t seen) noexcept {
+    static thread_local SpinBudget budget{std::chrono::microseconds(2), kStreamWriterSpinMax};
+    const std::chrono::nanoseconds spin = budget.next();
+    if (spin <= std::chrono::nanoseconds(0)) return SpinEnd::skipped;
+    const auto start = std::chrono::steady_clock::now();
+    const auto end = start + spin;
+    for (unsigned i = 1;; ++i) {
+      if (room_events_.load(std::memory_order_acquire) != seen) {
+        budget.record(true, std::chrono::steady_clock::now() - start);
+        return SpinEnd::hit;
+      }
+      cpu_relax();
+      if (i % 8 == 0 && std::chrono::steady_clock::now() >= end) break;
+    }
+    budget.record(false, spin);
+    return SpinEnd::missed;
+  }
 
   const napi_env env_;
   const std::thread::id js_thread_;
@@ -334,12 +396,20 @@ class StreamCore : public std::enable_shared_from_this<StreamCore<T>> {
   Queue queue_;                    // written, not yet converted
   Queue spare_;                    // an empty queue with capacity, for the next swap
   std::size_t unread_ = 0;         // written and not yet taken by next() (queue_ + JS buffer)
+  // Bumped (under mutex_) whenever room may have appeared or the stream closed.
+  std::atomic<std::uint32_t> room_events_{0};
   State state_ = State::open;
   std::optional<Error> error_;  // failed: the error; dropped: dropped_error()
   // The next write sends a flush: the iterator found nothing when it last pulled (or never
   // pulled). While it is busy it pulls the queue itself, and writers do not wake the JS thread.
   // (A T that is not kPullable: set again by every flush, so each batch is one flush.)
   bool notify_js_ = true;
+  // A flush was asked for and its turn is not over: it is queued or ran, and the iterator has not
+  // yet called sync(0, 3) from the setImmediate that its push scheduled. Meanwhile no other flush
+  // is asked for — so none while that flush's tsfn callback or the promise reactions it started
+  // run (Deno can lose such a call, doc/compat.md R8) — and flush_held_ records the wish.
+  bool flush_out_ = false;
+  bool flush_held_ = false;
   // When the event loop last had a turn, as far as the stream knows: a flush job ran or the
   // iterator pulled after a setImmediate. JS thread only.
   std::chrono::steady_clock::time_point turn_start_ = std::chrono::steady_clock::now();
@@ -359,10 +429,25 @@ Status StreamCore<T>::write(T& value, bool block) {
   {
     std::unique_lock<std::mutex> lock(mutex_);
     const bool js = std::this_thread::get_id() == js_thread_;
+    bool spun = false, slept = false;
     for (;;) {
       if (state_ != State::open) return Status::closing;
       if (unread_ < hwm_) break;
       if (!block || js) return Status::queue_full;
+      if (!spun) {
+        // A fast loop makes room within µs: spinning for it costs no thread wakeup at all.
+        spun = true;
+        const std::uint32_t seen = room_events_.load(std::memory_order_relaxed);
+        lock.unlock();
+        const SpinEnd how = spin_for_room(seen);
+        lock.lock();
+        ++(how == SpinEnd::hit      ? stats_.writer_spins_hit
+           : how == SpinEnd::missed ? stats_.writer_spins_missed
+                                    : stats_.writer_spins_skipped);
+        continue;
+      }
+      if (!slept) ++stats_.writer_sleeps;
+      slept = true;
       ++stats_.blocked;
       space_.wait(lock);
       --stats_.blocked;
@@ -371,7 +456,7 @@ Status StreamCore<T>::write(T& value, bool block) {
     ++unread_;
     ++stats_.written;
     if (unread_ > stats_.max_unread) stats_.max_unread = unread_;
-    if (notify_js_) flush = channel_.shared();
+    if (notify_js_) flush = want_flush();
     notify_js_ = false;
   }
   request_flush(flush);
@@ -386,7 +471,8 @@ void StreamCore<T>::finish(State how, std::optional<Error> error) {
     if (state_ != State::open) return;
     state_ = how;
     error_ = std::move(error);
-    flush = channel_.shared();  // always: the end lets go of the event loop, pulled or not
+    room_event();
+    flush = want_flush();  // always: the end lets go of the event loop, pulled or not
     notify_js_ = false;
   }
   space_.notify_all();
@@ -418,8 +504,9 @@ void StreamCore<T>::flush(napi_env env, bool pulled) {
     state = state_;
     error = error_;  // copied: a later flush must not see it moved from
   }
-  // Nothing new (a pull took it first), or the end already went to JS through a pull.
-  if (values.empty() && (state == State::open || push_ == nullptr)) return;
+  // The end already went to JS through a pull. (A flush that finds nothing new, a pull took it
+  // first, still pushes its empty batch: the push schedules the iterator's sync(0, 3).)
+  if (values.empty() && push_ == nullptr) return;
   napi_value push = nullptr;
   if (push_ == nullptr || napi_get_reference_value(env, push_, &push) != napi_ok || push == nullptr) {
     stop(true);
@@ -495,10 +582,16 @@ bool StreamCore<T>::sync(napi_env env, std::int64_t n, int pull) {
     return false;
   }
   bool deliver = false, later = false;
+  std::shared_ptr<ChannelCore> held;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     unread_ -= static_cast<std::size_t>(n) <= unread_ ? static_cast<std::size_t>(n) : unread_;
-    if (pull != 0 && state_ != State::stopped && kPullable<T>) {
+    if (n > 0) room_event();
+    if (pull == 3) {
+      flush_out_ = false;
+      if (flush_held_ && state_ != State::stopped) held = want_flush();
+      flush_held_ = false;
+    } else if (pull != 0 && state_ != State::stopped && kPullable<T>) {
       const auto now = std::chrono::steady_clock::now();
       if (pull == 2) turn_start_ = now;
       deliver = !queue_.empty() || state_ != State::open;
@@ -512,6 +605,7 @@ bool StreamCore<T>::sync(napi_env env, std::int64_t n, int pull) {
     }
   }
   if (n > 0) space_.notify_all();
+  request_flush(held);
   if (deliver) flush(env, true);
   return later;
 }
@@ -526,6 +620,7 @@ void StreamCore<T>::stop(bool js) noexcept {
       stats_.destroyed_unconverted += queue_.size();
       rest.swap(queue_);
       unread_ = 0;
+      room_event();
     }
   }
   space_.notify_all();
