@@ -216,6 +216,9 @@ Napi::Value results(const Napi::CallbackInfo& info) {
   out.Set("writerSpinsMissed", double(st.writer_spins_missed));
   out.Set("writerSpinsSkipped", double(st.writer_spins_skipped));
   out.Set("writerSleeps", double(st.writer_sleeps));
+  out.Set("pullSpinsHit", double(st.pull_spins_hit));
+  out.Set("pullSpinsMissed", double(st.pull_spins_missed));
+  out.Set("pullSpinsSkipped", double(st.pull_spins_skipped));
   return out;
 }
 

@@ -194,6 +194,9 @@ describe(`stream: native writers, JS async iteration [${addon.variant}]`, () => 
     assert.equal(n, 16);
     const r = stream.results(id);
     assert.deepEqual([r.writerSpinsHit, r.writerSpinsMissed, r.writerSpinsSkipped, r.writerSleeps], [0, 4, 11, 15]);
+    // And each of the 15 pulls that found nothing but gave the sleeping writer room spun for (or,
+    // backing off, skipped waiting for) its next write, rather than leave it to a flush.
+    assert.equal(r.pullSpinsHit + r.pullSpinsMissed + r.pullSpinsSkipped, 15);
   });
 
   it("values with a user's Converter are converted by flushes, in the creator's AsyncLocalStorage, never pulled", async () => {

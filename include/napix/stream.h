@@ -158,22 +158,35 @@ StreamReader<T> reader(Napi::Value async_iterable, ReaderOptions options = {});
 
 namespace detail {
 
-// The iterator's one native function: `sync(n, pull)` (see kStreamIteratorSource). Its data is a
-// heap shared_ptr to the core, freed by the function's finalizer.
+// The iterator's one native function: `sync(n, pull, scratch)` (see kStreamIteratorSource). Its
+// data is a heap shared_ptr to the core, freed by the function's finalizer.
 template <class T>
 napi_value stream_sync(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value args[2] = {nullptr, nullptr};
+  size_t argc = 3;
+  napi_value args[3] = {nullptr, nullptr, nullptr};
   void* data = nullptr;
   napi_get_cb_info(env, info, &argc, args, nullptr, &data);
   std::int64_t n = 0;
   std::int32_t pull = 0;
   napi_get_value_int64(env, args[0], &n);
   napi_get_value_int32(env, args[1], &pull);
+  double* scratch = nullptr;
+  std::size_t room = 0;
+  if constexpr (kNumberBatch<T>) {
+    napi_typedarray_type type = napi_int8_array;
+    void* bytes = nullptr;
+    if (pull != 0 && argc >= 3 &&
+        napi_get_typedarray_info(env, args[2], &type, &room, &bytes, nullptr, nullptr) == napi_ok &&
+        type == napi_float64_array) {
+      scratch = static_cast<double*>(bytes);
+    } else {
+      room = 0;
+    }
+  }
   auto& core = *static_cast<std::shared_ptr<StreamCore<T>>*>(data);
-  napi_value later = nullptr;
-  napi_get_boolean(env, core->sync(env, n, pull), &later);
-  return later;
+  napi_value got = nullptr;
+  napi_create_int32(env, core->sync(env, n, pull, scratch, room), &got);
+  return got;
 }
 
 }  // namespace detail
@@ -209,7 +222,13 @@ std::pair<StreamWriter<T>, Napi::Object> stream(Napi::Env env, StreamOptions opt
   if (s == napi_ok) s = napi_get_undefined(env, &undefined);
   napi_value args[3] = {sync, nullptr, nullptr};
   if (s == napi_ok) s = napi_create_double(env, every, &args[1]);
-  if (s == napi_ok) s = napi_get_boolean(env, detail::kNumberBatch<T>, &args[2]);
+  // Numbers: the size of the iterator's scratch array, which a pull fills (at most what can be
+  // unread, and at most 4,096 values: 32 KiB); 0: not a stream of numbers.
+  const double scratch =
+      detail::kNumberBatch<T>
+          ? static_cast<double>(options.high_water_mark < 4096 ? options.high_water_mark : 4096)
+          : 0;
+  if (s == napi_ok) s = napi_create_double(env, scratch, &args[2]);
   if (s == napi_ok) s = napi_call_function(env, undefined, factory, 3, args, &pair);
   if (s == napi_ok) s = napi_get_element(env, pair, 0, &it);
   if (s == napi_ok) s = napi_get_element(env, pair, 1, &push);

@@ -38,23 +38,26 @@ inline constexpr const char* kStreamDroppedCode = "ERR_NAPIX_STREAM_DROPPED";
 
 namespace detail {
 
-// The iterator. `sync(n, pull)` is the one native call: n >= 0 values were taken since the last
-// one (made every `every` values, and when the buffer runs empty: then with `pull`, which hands
-// the values queued natively over at once, without a trip through the event loop — for up to
-// kStreamPullBudget, then it returns true and the iterator pulls again from a setImmediate), n < 0
-// the reader stopped. `push(values, final, error)` is called natively, by a flush or inside a
-// pull; `final` 1 = ended, 2 = failed with `error`. The native side holds `push` strongly and `it`
+// The iterator. `sync(n, pull, scratch)` is the one native call: n >= 0 values were taken since
+// the last one (made every `every` values, and when the buffer runs empty: then with `pull`, which
+// hands the values queued natively over at once, without a trip through the event loop — for up
+// to kStreamPullBudget, then it returns -1 and the iterator pulls again from a setImmediate), n < 0
+// the reader stopped. A stream of numbers pulls into its `scratch` Float64Array (`scratchSize`
+// values, made on the first pull and reused: sync returns how many it wrote), so a pull makes no
+// JS object and no call back into JS. `push(values, final, error)` is called natively, by a flush
+// or inside any other pull; `final` 1 = ended, 2 = failed with `error`. The native side holds `push` strongly and `it`
 // not at all: `push` reaches the pending next() promises (`waiters`) and through them a suspended
 // `for await` — so a loop waiting for values is never collected — but not `it` itself, so an
 // iterator nobody holds or waits on is collected, and its finalizer stops the stream. Keep it so:
 // no closure in here may name `it`.
-inline constexpr const char* kStreamIteratorSource = R"JS((function napixStream(sync, every, numbers) {
+inline constexpr const char* kStreamIteratorSource = R"JS((function napixStream(sync, every, scratchSize) {
   'use strict';
-  // One kind of buffer per stream (a Float64Array per batch of numbers, else an Array), so the
-  // element loads in take() stay monomorphic.
+  // One kind of buffer per stream (Float64Arrays for numbers, else Arrays), so the element loads
+  // in take() stay monomorphic. The values not yet taken are buf[head .. end).
+  const numbers = scratchSize > 0;
   const empty = numbers ? new Float64Array(0) : [];
   const defer = typeof setImmediate === 'function' ? setImmediate : (f) => setTimeout(f, 0);
-  let buf = empty, head = 0, taken = 0, state = 0, error, stopped = false;
+  let buf = empty, head = 0, end = 0, taken = 0, state = 0, error, stopped = false, scratch = null;
   let pulling = false, drained = false, holding = false;
   const waiters = [];
   const done = (value) => ({ value, done: true });
@@ -69,20 +72,25 @@ inline constexpr const char* kStreamIteratorSource = R"JS((function napixStream(
       sync(n, 0);
       return;
     }
-    let later;
+    let got;
     pulling = true;
     try {
-      later = sync(n, pull);
+      got = sync(n, pull, numbers ? (scratch ||= new Float64Array(scratchSize)) : undefined);
     } finally {
       pulling = false;
     }
-    if (head === buf.length && state === 0) drained = true;
-    if (later) defer(resume);  // pulled for long enough: let timers and I/O have a turn first
+    if (got > 0) {  // the buffer was empty: nothing in scratch is still unread
+      buf = scratch;
+      head = 0;
+      end = got;
+    }
+    if (head === end && state === 0) drained = true;
+    if (got < 0) defer(resume);  // pulled for long enough: let timers and I/O have a turn first
   }
   function resume() {
     if (stopped || state !== 0) return;
     drained = false;
-    if (head === buf.length) report(2);
+    if (head === end) report(2);
     settle();
   }
   function take() {
@@ -90,9 +98,9 @@ inline constexpr const char* kStreamIteratorSource = R"JS((function napixStream(
     if (numbers) ++head;
     else buf[head++] = undefined;  // let the value go once taken
     ++taken;
-    if (head === buf.length) {
+    if (head === end) {
       buf = empty;
-      head = 0;
+      head = end = 0;
       report(1);
     } else if (taken >= every) {
       report(0);
@@ -101,7 +109,7 @@ inline constexpr const char* kStreamIteratorSource = R"JS((function napixStream(
   }
   function settle() {
     while (waiters.length > 0) {
-      if (head < buf.length) {
+      if (head < end) {
         const w = waiters.shift();
         w.resolve(take());
       } else if (state === 2) {
@@ -120,7 +128,7 @@ inline constexpr const char* kStreamIteratorSource = R"JS((function napixStream(
     if (!stopped) {
       stopped = true;
       buf = empty;
-      head = 0;
+      head = end = 0;
       taken = 0;
       if (state === 0) sync(-1, 0);
     }
@@ -129,8 +137,8 @@ inline constexpr const char* kStreamIteratorSource = R"JS((function napixStream(
   const it = {
     next() {
       if (waiters.length === 0) {
-        if (head === buf.length && !drained) report(1);
-        if (head < buf.length) return Promise.resolve(take());
+        if (head === end && !drained) report(1);
+        if (head < end) return Promise.resolve(take());
         if (state === 2) {
           const e = error;
           error = undefined;
@@ -168,17 +176,21 @@ inline constexpr const char* kStreamIteratorSource = R"JS((function napixStream(
       defer(released);
     }
     drained = false;
-    if (buf.length === 0) {
+    if (head === end) {
       buf = values;  // served as it came
+      head = 0;
+      end = values.length;
     } else if (numbers) {
-      const rest = buf.length - head;
+      const rest = end - head;
       const joined = new Float64Array(rest + values.length);
-      joined.set(buf.subarray(head));
+      joined.set(buf.subarray(head, end));
       joined.set(values, rest);
       buf = joined;
       head = 0;
+      end = joined.length;
     } else {
       for (let i = 0; i < values.length; i++) buf.push(values[i]);
+      end = buf.length;
     }
     if (final !== 0) {
       state = final;
@@ -231,6 +243,11 @@ struct StreamStats {
   std::uint64_t writer_spins_missed = 0;
   std::uint64_t writer_spins_skipped = 0;
   std::uint64_t writer_sleeps = 0;
+  /// Pulls that found the queue empty while a writer waited for room that is there: the JS thread
+  /// spun for its next write, and saw it (hit), ran out (missed), or skipped the spin (back-off).
+  std::uint64_t pull_spins_hit = 0;
+  std::uint64_t pull_spins_missed = 0;
+  std::uint64_t pull_spins_skipped = 0;
 };
 
 /// How long the iterator may go on pulling values that writers queued meanwhile before it lets
@@ -243,6 +260,10 @@ inline constexpr std::chrono::microseconds kStreamPullBudget = Dispatcher<Channe
 /// instead costs the JS thread a futex wake (several µs on a VM) every half mark. The writer's
 /// SpinBudget spins about 4x what recent hits took and backs off after misses (spin.h).
 inline constexpr std::chrono::microseconds kStreamWriterSpinMax{64};
+
+/// The longest a pull that found nothing spins for the write of a writer it just gave room to:
+/// a spinning writer writes within a µs or two, and missing costs the JS thread this long.
+inline constexpr std::chrono::microseconds kStreamPullSpinMax{8};
 
 /// The state a stream's writers and its JS thread share. Thread: any, except where marked.
 template <class T>
@@ -288,10 +309,14 @@ class StreamCore : public std::enable_shared_from_this<StreamCore<T>> {
   /// The iterator's `sync(n, pull)`: n values taken, or (n < 0) the reader stopped. `pull` 1 or 2:
   /// its buffer is empty — the values queued (and the end, if it came) are pushed now; when there
   /// are none, the next write sends a flush. 2: the event loop had a turn since the last pull.
-  /// Returns true when it pushed nothing because the pulls used up kStreamPullBudget: the iterator
+  /// Returns -1 when it pushed nothing because the pulls used up kStreamPullBudget: the iterator
   /// pulls again after a turn. `pull` 3: a turn went by since a flush ran: a flush held back
   /// meanwhile is asked for now. Thread: JS thread only.
-  bool sync(napi_env env, std::int64_t n, int pull);
+  /// `scratch`: for a stream of numbers (kNumberBatch), the iterator's Float64Array of `room`
+  /// values. An open stream's pull writes up to `room` queued values there and returns how many
+  /// (the rest stay queued for the next pull), else -1 as above, else 0.
+  std::int32_t sync(napi_env env, std::int64_t n, int pull, double* scratch = nullptr,
+                    std::size_t room = 0);
   /// The reader stopped (return(), throw(), garbage collection, teardown): later writes and blocked
   /// writers get `closing`, queued values are destroyed unconverted. `js`: on the JS thread, which
   /// may also let go of the iterator and the Dispatcher.
@@ -372,12 +397,17 @@ class StreamCore : public std::enable_shared_from_this<StreamCore<T>> {
   // budget allows. Called without mutex_; the caller re-checks under it.
   SpinEnd spin_for_room(std::uint32_t seen) noexcept {
     static thread_local SpinBudget budget{std::chrono::microseconds(2), kStreamWriterSpinMax};
+    return spin_while(budget, room_events_, seen);
+  }
+  // Spins while `events` reads `seen`, for as long as `budget` allows, and tells it how it went.
+  static SpinEnd spin_while(SpinBudget& budget, const std::atomic<std::uint32_t>& events,
+                            std::uint32_t seen) noexcept {
     const std::chrono::nanoseconds spin = budget.next();
     if (spin <= std::chrono::nanoseconds(0)) return SpinEnd::skipped;
     const auto start = std::chrono::steady_clock::now();
     const auto end = start + spin;
     for (unsigned i = 1;; ++i) {
-      if (room_events_.load(std::memory_order_acquire) != seen) {
+      if (events.load(std::memory_order_acquire) != seen) {
         budget.record(true, std::chrono::steady_clock::now() - start);
         return SpinEnd::hit;
       }
@@ -398,6 +428,11 @@ class StreamCore : public std::enable_shared_from_this<StreamCore<T>> {
   std::size_t unread_ = 0;         // written and not yet taken by next() (queue_ + JS buffer)
   // Bumped (under mutex_) whenever room may have appeared or the stream closed.
   std::atomic<std::uint32_t> room_events_{0};
+  // Bumped (under mutex_) by every write: what a pull that found nothing spins on.
+  std::atomic<std::uint32_t> write_events_{0};
+  std::size_t waiting_ = 0;  // writers blocked at the mark now, spinning or asleep
+  // The pull's spin for a writer's next write (JS thread only).
+  SpinBudget pull_spin_{std::chrono::microseconds(1), kStreamPullSpinMax};
   State state_ = State::open;
   std::optional<Error> error_;  // failed: the error; dropped: dropped_error()
   // The next write sends a flush: the iterator found nothing when it last pulled (or never
@@ -429,11 +464,16 @@ Status StreamCore<T>::write(T& value, bool block) {
   {
     std::unique_lock<std::mutex> lock(mutex_);
     const bool js = std::this_thread::get_id() == js_thread_;
-    bool spun = false, slept = false;
+    bool spun = false, slept = false, waited = false;
     for (;;) {
-      if (state_ != State::open) return Status::closing;
+      if (state_ != State::open) {
+        if (waited) --waiting_;
+        return Status::closing;
+      }
       if (unread_ < hwm_) break;
       if (!block || js) return Status::queue_full;
+      if (!waited) ++waiting_;
+      waited = true;
       if (!spun) {
         // A fast loop makes room within µs: spinning for it costs no thread wakeup at all.
         spun = true;
@@ -452,7 +492,9 @@ Status StreamCore<T>::write(T& value, bool block) {
       space_.wait(lock);
       --stats_.blocked;
     }
+    if (waited) --waiting_;
     queue_.push_back(std::move(value));
+    write_events_.fetch_add(1, std::memory_order_release);
     ++unread_;
     ++stats_.written;
     if (unread_ > stats_.max_unread) stats_.max_unread = unread_;
@@ -576,15 +618,17 @@ void StreamCore<T>::flush(napi_env env, bool pulled) {
 }
 
 template <class T>
-bool StreamCore<T>::sync(napi_env env, std::int64_t n, int pull) {
+std::int32_t StreamCore<T>::sync(napi_env env, std::int64_t n, int pull, double* scratch,
+                                 std::size_t room) {
   if (n < 0) {
     stop(true);
-    return false;
+    return 0;
   }
   bool deliver = false, later = false;
+  std::size_t into_scratch = 0;
   std::shared_ptr<ChannelCore> held;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::unique_lock<std::mutex> lock(mutex_);
     unread_ -= static_cast<std::size_t>(n) <= unread_ ? static_cast<std::size_t>(n) : unread_;
     if (n > 0) room_event();
     if (pull == 3) {
@@ -592,6 +636,18 @@ bool StreamCore<T>::sync(napi_env env, std::int64_t n, int pull) {
       if (flush_held_ && state_ != State::stopped) held = want_flush();
       flush_held_ = false;
     } else if (pull != 0 && state_ != State::stopped && kPullable<T>) {
+      if (queue_.empty() && state_ == State::open && waiting_ > 0 && unread_ < hwm_) {
+        // A writer waits for room that is there now: it writes within µs (it spins for room),
+        // so spin that long here rather than send the loop through a flush, a thread wakeup.
+        const std::uint32_t seen = write_events_.load(std::memory_order_relaxed);
+        lock.unlock();
+        space_.notify_all();
+        const SpinEnd how = spin_while(pull_spin_, write_events_, seen);
+        lock.lock();
+        ++(how == SpinEnd::hit      ? stats_.pull_spins_hit
+           : how == SpinEnd::missed ? stats_.pull_spins_missed
+                                    : stats_.pull_spins_skipped);
+      }
       const auto now = std::chrono::steady_clock::now();
       if (pull == 2) turn_start_ = now;
       deliver = !queue_.empty() || state_ != State::open;
@@ -602,12 +658,23 @@ bool StreamCore<T>::sync(napi_env env, std::int64_t n, int pull) {
         later = true;
         ++stats_.deferred;
       }
+      if constexpr (kNumberBatch<T>) {
+        // Numbers of an open stream: straight into the iterator's scratch, under the lock.
+        if (deliver && state_ == State::open && scratch != nullptr && room > 0) {
+          into_scratch = queue_.size() < room ? queue_.size() : room;
+          for (std::size_t i = 0; i < into_scratch; ++i) scratch[i] = static_cast<double>(queue_[i]);
+          queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(into_scratch));
+          stats_.converted += into_scratch;
+          ++stats_.pulls;
+          deliver = false;
+        }
+      }
     }
   }
   if (n > 0) space_.notify_all();
   request_flush(held);
   if (deliver) flush(env, true);
-  return later;
+  return later ? -1 : static_cast<std::int32_t>(into_scratch);
 }
 
 template <class T>
