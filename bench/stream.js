@@ -79,6 +79,27 @@ async function* generator(n) {
   for (let i = 0; i < n; i++) yield i;
 }
 
+// The floor of `for await` over a buffered iterator: what napix's iterator does per value (a
+// Float64Array element, a result object, a resolved promise), with the batches of kMark values
+// made on the JS thread for free. No stream of any design can beat this rate.
+function bufferedIterator(n) {
+  const buf = new Float64Array(kMark);
+  let head = 0, end = 0, next = 0;
+  return {
+    next() {
+      if (head === end) {
+        end = Math.min(kMark, n - next);
+        if (end === 0) return Promise.resolve({ value: undefined, done: true });
+        for (let i = 0; i < end; i++) buf[i] = next + i;
+        next += end;
+        head = 0;
+      }
+      return Promise.resolve({ value: buf[head++], done: false });
+    },
+    [Symbol.asyncIterator]() { return this; },
+  };
+}
+
 async function sumOf(iterable) {
   let sum = 0;
   for await (const v of iterable) sum += v;
@@ -103,6 +124,7 @@ async function streams({ addon, config, quick, median, fmt, table, settle }) {
       return it;
     }],
     ['generator', 'JS async generator on the JS thread (the limit)', () => generator(n)],
+    ['floor', `JS iterator over a prefilled Float64Array, ${kMark} per batch (the floor of for await)`, () => bufferedIterator(n)],
     ['workerBatched', `worker_threads postMessage, ${kWorkerBatch} per message`, () => workerNumbers(n, kWorkerBatch)],
     ['worker', 'worker_threads postMessage, one per value', () => workerNumbers(n, 1)],
   ];
