@@ -158,12 +158,13 @@ function markdown(res) {
   if (res.throughput) {
     const wt = (rows, p) => rows && rows.find((x) => x.design === 'workerThreads' && x.producers === p);
     lines.push(`## Calls from native threads: ${res.config.calls.toLocaleString('en-US')} calls of \`(i) => { sum += i }\``, '');
-    lines.push(table(['design', 'producers', both('M calls/s'), both('vs raw tsfn'), both('vs node-addon-api lambda'), both('vs worker_threads'), both('CPU ns/call')],
+    lines.push(table(['design', 'producers', both('M calls/s'), both('vs raw tsfn'), both('vs node-addon-api lambda'), both('vs worker_threads'), both('CPU ns/call'), both('JS-thread sleeps/run')],
       res.throughput.map((x) => {
         const l = L && find(L.throughput, x, (r) => r.producers === x.producers) || {};
         const vsWt = (rows, r) => (r && r.producers && wt(rows, r.producers) ? wt(rows, r.producers).medianNs / r.medianNs : undefined);
         return [x.label, x.producers || '-', two(x.mcps, l.mcps), two(x.vsRaw, l.vsRaw), two(x.vsNaaLambda, l.vsNaaLambda),
-          two(vsWt(res.throughput, x), L && vsWt(L.throughput, l)), two(x.cpuNsPerCall, l.cpuNsPerCall, 0)];
+          two(vsWt(res.throughput, x), L && vsWt(L.throughput, l)), two(x.cpuNsPerCall, l.cpuNsPerCall, 0),
+          two(x.jsSleeps, l.jsSleeps, 0)];
       })), '');
     lines.push('(limit row: a C++ loop on the JS thread, no thread hop; ratios against the 1-producer rows)', '');
   }

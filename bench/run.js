@@ -179,11 +179,24 @@ function table(headers, rows) {
     ...cells.slice(1).map(line)].join('\n');
 }
 
-async function throughputOnce(design, producers, n, cpu) {
+// How often the JS thread has gone to sleep (Linux: its voluntary context switches), or null. In
+// a throughput run it sleeps when it ran dry, and on a loaded machine each wakeup after that can
+// wait for a core a CPU-bound process holds: runs with many sleeps are the slow ones.
+function jsThreadSleeps() {
+  try {
+    const s = fs.readFileSync(`/proc/self/task/${process.pid}/status`, 'utf8');
+    return Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(s)[1]);
+  } catch { return null; }
+}
+
+async function throughputOnce(design, producers, n, cpu, sleeps) {
   arm(n);
+  const s0 = jsThreadSleeps();
   const { value: ns, cpuNs } = await timedCpu(() => design.run(producers, n, onCall));
+  const s1 = jsThreadSleeps();
   checkSum(n, design.key);
   if (cpu) (cpu[`${design.key}/${producers}`] ||= []).push(cpuNs);
+  if (sleeps && s0 !== null && s1 !== null) (sleeps[`${design.key}/${producers}`] ||= []).push(s1 - s0);
   return ns;
 }
 
@@ -196,6 +209,7 @@ async function throughput() {
 
   const samples = {};  // `${key}/${P}` -> ns[]
   const cpu = {};  // the same, CPU time
+  const sleeps = {};  // the same, times the JS thread went to sleep (Linux)
   const limit = [];
   for (let r = 0; r < reps; r++) {
     for (const p of producers) {
@@ -204,7 +218,7 @@ async function throughput() {
         const d = designs[(k + r) % designs.length];
         gc();
         await settle();
-        (samples[`${d.key}/${p}`] ||= []).push(await throughputOnce(d, p, calls, cpu));
+        (samples[`${d.key}/${p}`] ||= []).push(await throughputOnce(d, p, calls, cpu, sleeps));
       }
     }
     gc();
@@ -222,6 +236,7 @@ async function throughput() {
         design: d.key, label: d.label, producers: p, samplesNs: samples[`${d.key}/${p}`], medianNs: ns,
         mcps: (calls / ns) * 1e3, vsRaw: med('raw') / ns, vsNaaLambda: med('naaLambda') / ns,
         cpuNsPerCall: median(cpu[`${d.key}/${p}`]) / calls,
+        ...(sleeps[`${d.key}/${p}`] ? { jsSleeps: median(sleeps[`${d.key}/${p}`]), jsSleepsSamples: sleeps[`${d.key}/${p}`] } : {}),
       });
     }
   }
@@ -233,8 +248,8 @@ async function throughput() {
   });
 
   console.log(`\nThroughput: ${calls.toLocaleString('en-US')} calls of (i) => { sum += i }, median of ${reps} interleaved runs`);
-  console.log(table(['design', 'P', 'M calls/s', 'vs raw tsfn', 'vs naa lambda', 'CPU ns/call'],
-    rows.map((x) => [x.label, x.producers || '-', fmt(x.mcps), fmt(x.vsRaw), fmt(x.vsNaaLambda), fmt(x.cpuNsPerCall, 0)])));
+  console.log(table(['design', 'P', 'M calls/s', 'vs raw tsfn', 'vs naa lambda', 'CPU ns/call', 'JS-thread sleeps/run'],
+    rows.map((x) => [x.label, x.producers || '-', fmt(x.mcps), fmt(x.vsRaw), fmt(x.vsNaaLambda), fmt(x.cpuNsPerCall, 0), fmt(x.jsSleeps, 0)])));
   console.log('(limit row: ratios against the P=1 rows)');
   return rows;
 }
