@@ -181,7 +181,8 @@ function table(headers, rows) {
 
 // How often the JS thread has gone to sleep (Linux: its voluntary context switches), or null. In
 // a throughput run it sleeps when it ran dry, and on a loaded machine each wakeup after that can
-// wait for a core a CPU-bound process holds: runs with many sleeps are the slow ones.
+// wait for a core a CPU-bound process holds: runs with many sleeps are slow ones (not the only
+// ones: bench/README.md).
 function jsThreadSleeps() {
   try {
     const s = fs.readFileSync(`/proc/self/task/${process.pid}/status`, 'utf8');

@@ -3,6 +3,7 @@
 // napix::reader<T>(): a JavaScript async iterable read on a native thread. See doc/stream.md.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -223,10 +224,10 @@ std::pair<StreamWriter<T>, Napi::Object> stream(Napi::Env env, StreamOptions opt
   napi_value args[3] = {sync, nullptr, nullptr};
   if (s == napi_ok) s = napi_create_double(env, every, &args[1]);
   // Numbers: the size of the iterator's scratch array, which a pull fills (at most what can be
-  // unread, and at most 4,096 values: 32 KiB); 0: not a stream of numbers.
+  // unread, and at most kStreamScratchMax); 0: not a stream of numbers.
   const double scratch =
       detail::kNumberBatch<T>
-          ? static_cast<double>(options.high_water_mark < 4096 ? options.high_water_mark : 4096)
+          ? static_cast<double>(std::min(options.high_water_mark, detail::kStreamScratchMax))
           : 0;
   if (s == napi_ok) s = napi_create_double(env, scratch, &args[2]);
   if (s == napi_ok) s = napi_call_function(env, undefined, factory, 3, args, &pair);

@@ -318,24 +318,11 @@ Fallible<std::optional<T>> ReaderCore<T>::read() {
       }
       if (state_ == State::open && !spun) {
         spun = true;
-        const std::chrono::nanoseconds spin = spin_.next();
-        if (spin.count() > 0) {
-          const std::uint64_t seen = changes_.load(std::memory_order_relaxed);
-          lock.unlock();
-          const auto start = std::chrono::steady_clock::now();
-          bool hit = false;
-          for (unsigned i = 1;; ++i) {
-            if (changes_.load(std::memory_order_acquire) != seen) {
-              hit = true;
-              break;
-            }
-            cpu_relax();
-            if (i % 8 == 0 && std::chrono::steady_clock::now() - start >= spin) break;
-          }
-          lock.lock();
-          spin_.record(hit, std::chrono::steady_clock::now() - start);
-          continue;
-        }
+        const std::uint64_t seen = changes_.load(std::memory_order_relaxed);
+        lock.unlock();
+        spin_while(spin_, changes_, seen);
+        lock.lock();
+        continue;  // re-checked under the lock, spun or not
       }
       if (state_ == State::open) {
         ++stats_.waiting;

@@ -200,5 +200,31 @@ class SpinBudget {
   unsigned skip_ = 0;
 };
 
+/// How one budgeted spin ended: the word changed (hit), the budget ran out (missed), or the
+/// budget was backing off and no spin was made (skipped).
+enum class SpinEnd { hit, missed, skipped };
+
+/// Spins (pause only) while `word` reads `seen`, for as long as `budget` allows now, and records
+/// how it went in `budget`. For a waiter that re-checks its condition under its own lock after:
+/// call it with that lock released.
+template <class Word>
+SpinEnd spin_while(SpinBudget& budget, const std::atomic<Word>& word, Word seen) noexcept {
+  const std::chrono::nanoseconds spin = budget.next();
+  if (spin <= std::chrono::nanoseconds(0)) return SpinEnd::skipped;
+  const auto start = std::chrono::steady_clock::now();
+  const auto end = start + spin;
+  for (unsigned i = 1;; ++i) {
+    if (word.load(std::memory_order_acquire) != seen) {
+      budget.record(true, std::chrono::steady_clock::now() - start);
+      return SpinEnd::hit;
+    }
+    cpu_relax();
+    // Reading the clock every 8 rounds keeps the overshoot well under a microsecond.
+    if (i % 8 == 0 && std::chrono::steady_clock::now() >= end) break;
+  }
+  budget.record(false, spin);
+  return SpinEnd::missed;
+}
+
 }  // namespace detail
 }  // namespace napix

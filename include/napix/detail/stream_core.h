@@ -261,6 +261,10 @@ inline constexpr std::chrono::microseconds kStreamPullBudget = Dispatcher<Channe
 /// SpinBudget spins about 4x what recent hits took and backs off after misses (spin.h).
 inline constexpr std::chrono::microseconds kStreamWriterSpinMax{64};
 
+/// The most numbers one pull copies into the iterator's scratch Float64Array (32 KiB), which is
+/// made once per stream with min(high_water_mark, this) elements.
+inline constexpr std::size_t kStreamScratchMax = 4096;
+
 /// The longest a pull that found nothing spins for the write of a writer it just gave room to:
 /// a spinning writer writes within a µs or two, and missing costs the JS thread this long.
 inline constexpr std::chrono::microseconds kStreamPullSpinMax{8};
@@ -392,30 +396,11 @@ class StreamCore : public std::enable_shared_from_this<StreamCore<T>> {
   // Room may have appeared, or the stream closed: what a writer spinning for room watches.
   // Called under mutex_.
   void room_event() noexcept { room_events_.fetch_add(1, std::memory_order_release); }
-  enum class SpinEnd { hit, missed, skipped };
   // A writer blocked at the mark spins while room_events_ reads `seen`, as long as its thread's
   // budget allows. Called without mutex_; the caller re-checks under it.
   SpinEnd spin_for_room(std::uint32_t seen) noexcept {
     static thread_local SpinBudget budget{std::chrono::microseconds(2), kStreamWriterSpinMax};
     return spin_while(budget, room_events_, seen);
-  }
-  // Spins while `events` reads `seen`, for as long as `budget` allows, and tells it how it went.
-  static SpinEnd spin_while(SpinBudget& budget, const std::atomic<std::uint32_t>& events,
-                            std::uint32_t seen) noexcept {
-    const std::chrono::nanoseconds spin = budget.next();
-    if (spin <= std::chrono::nanoseconds(0)) return SpinEnd::skipped;
-    const auto start = std::chrono::steady_clock::now();
-    const auto end = start + spin;
-    for (unsigned i = 1;; ++i) {
-      if (events.load(std::memory_order_acquire) != seen) {
-        budget.record(true, std::chrono::steady_clock::now() - start);
-        return SpinEnd::hit;
-      }
-      cpu_relax();
-      if (i % 8 == 0 && std::chrono::steady_clock::now() >= end) break;
-    }
-    budget.record(false, spin);
-    return SpinEnd::missed;
   }
 
   const napi_env env_;
