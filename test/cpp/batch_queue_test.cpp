@@ -6,7 +6,9 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -483,6 +485,103 @@ TEST_CASE("BatchQueue: steady state reuses its memory and a burst's memory is gi
     queue.drain(batch);
     REQUIRE(batch.capacity() >= 10000);
     REQUIRE(batch.size() == 5000);
+  }
+}
+
+// The block hook runs where a push allocates a block. It starts a thread that does something
+// taking the queue's lock (`g_probe`) and waits up to 10 s for it: a push that held the lock
+// while allocating would keep it waiting (counted in g_probe_blocked; the push then goes on, and
+// HookScope::join() lets the probe finish before the test checks anything).
+std::function<void()> g_probe;
+std::thread g_probe_thread;
+std::mutex g_probe_mutex;
+std::condition_variable g_probe_cv;
+bool g_probe_done = false;
+int g_allocations = 0;
+int g_probe_blocked = 0;
+void probe_hook() {
+  ++g_allocations;
+  g_probe_done = false;
+  g_probe_thread = std::thread([] {
+    g_probe();
+    std::lock_guard<std::mutex> lock(g_probe_mutex);
+    g_probe_done = true;
+    g_probe_cv.notify_all();
+  });
+  std::unique_lock<std::mutex> lock(g_probe_mutex);
+  if (!g_probe_cv.wait_for(lock, std::chrono::seconds(10), [] { return g_probe_done; })) ++g_probe_blocked;
+}
+struct HookScope {
+  explicit HookScope(std::function<void()> probe) {
+    g_probe = std::move(probe);
+    g_allocations = g_probe_blocked = 0;
+    napix::detail::batch_queue_block_hook.store(&probe_hook);
+  }
+  void join() {
+    if (g_probe_thread.joinable()) g_probe_thread.join();
+  }
+  ~HookScope() {
+    napix::detail::batch_queue_block_hook.store(nullptr);
+    join();
+  }
+};
+
+TEST_CASE("BatchQueue: a push allocates a new block without holding the queue's lock",
+          "[batch_queue]") {
+  std::atomic<int> destroyed{0};
+  BatchQueue<Item> queue(0, [] { return true; });
+  std::vector<Item> batch;
+
+  SECTION("the consumer drains while a producer allocates") {
+    std::size_t drained = 0;
+    HookScope scope([&] { drained += queue.drain(batch).taken; });
+    int pushed = 0;
+    Item first(0, pushed++, &destroyed);
+    REQUIRE(queue.push(first) == PushResult::ok);  // the first block: one allocation
+    scope.join();
+    REQUIRE(g_allocations == 1);
+    // Fill the block; the next push needs another block (the drained one is recycled only by
+    // the next drain), and the consumer drains the full block meanwhile.
+    while (queue.size() < queue.capacity()) {
+      Item it(0, pushed++, &destroyed);
+      REQUIRE(queue.push(it) == PushResult::ok);
+    }
+    REQUIRE(g_allocations == 1);
+    Item next(0, pushed++, &destroyed);
+    REQUIRE(queue.push(next) == PushResult::ok);
+    scope.join();
+    REQUIRE(g_allocations == 2);
+    REQUIRE(g_probe_blocked == 0);
+    REQUIRE(drained == static_cast<std::size_t>(pushed - 1));  // all but `next`
+    REQUIRE(queue.drain(batch).taken == 1);
+    REQUIRE(batch[0].seq == pushed - 1);
+  }
+  SECTION("a close while a push allocates: the push answers closing and keeps its item") {
+    std::vector<Item> rest;
+    HookScope scope([&] { rest = queue.close(); });
+    Item it(7, 1, &destroyed);
+    const PushResult r = queue.push(it);
+    scope.join();
+    REQUIRE(g_probe_blocked == 0);
+    REQUIRE(r == PushResult::closing);
+    REQUIRE(it.owner == &destroyed);  // still the caller's
+    REQUIRE(rest.empty());
+  }
+  SECTION("a bounded queue that filled while a push allocated: try_push answers queue_full") {
+    BatchQueue<Item> bounded(1, [] { return true; });
+    HookScope scope([&] {
+      napix::detail::batch_queue_block_hook.store(nullptr);  // the probe's own push allocates
+      Item other(1, 0, &destroyed);
+      bounded.push(other);
+    });
+    Item it(0, 0, &destroyed);
+    const PushResult r = bounded.try_push(it);
+    scope.join();
+    REQUIRE(g_probe_blocked == 0);
+    REQUIRE(r == PushResult::queue_full);
+    REQUIRE(it.owner == &destroyed);
+    REQUIRE(bounded.drain(batch).taken == 1);
+    REQUIRE(batch[0].producer == 1);
   }
 }
 
