@@ -38,3 +38,49 @@ describe(`module pin [${addon.variant}]`, () => {
     assert.doesNotMatch(out, /\bUNIQUE\b/);
   });
 });
+
+// GCC gives the statics of inline functions and templates' static members STB_GNU_UNIQUE binding
+// at default visibility, and the dynamic linker then gives every loaded object ONE copy — also to
+// addons that Node loads RTLD_LOCAL. Two addons built with different napix versions would share
+// napix's registries and function tables across incompatible layouts. napix marks each of them
+// hidden (detail/visibility.h); the test addon is built with default visibility, as node-gyp does.
+describe(`two addons in one process [${addon.variant}]`, () => {
+  it('the test addon exports no GNU-unique napix symbol', function () {
+    const { execFileSync } = require('node:child_process');
+    let out;
+    try {
+      out = execFileSync('readelf', ['-Ws', addon.file], { encoding: 'utf8', maxBuffer: 256 << 20 });
+    } catch {
+      this.skip(); // no binutils
+    }
+    const unique = out.split('\n').filter((l) => /\bUNIQUE\b/.test(l) && /N5napix|_ZZN5napix|_ZGVZN5napix|5napix6detail/.test(l));
+    assert.deepEqual(unique, []);
+  });
+
+  it('two copies of an addon keep separate napix state (a test hook set in one is not seen by the other)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'napix-two-'));
+    try {
+      const load = (name) => {
+        const file = path.join(dir, name);
+        fs.copyFileSync(addon.file, file);
+        const m = { exports: {} };
+        process.dlopen(m, file);
+        return m.exports;
+      };
+      const a = load('a.node');
+      const b = load('b.node');
+      const before = b.bytes.hooks().copied;
+      a.bytes.forceCopy(true);
+      try {
+        const r = await a.bytes.fromThread('bytes', 64);
+        assert.equal(r.buffer.length, 64);
+      } finally {
+        a.bytes.forceCopy(false);
+      }
+      assert.equal(a.bytes.hooks().copied, 1);
+      assert.equal(b.bytes.hooks().copied, before);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -20,6 +20,7 @@
 #include "detail/numeric.h"
 #include "detail/path.h"
 #include "detail/traits.h"
+#include "detail/visibility.h"
 #include "error.h"
 
 namespace napix {
@@ -66,13 +67,8 @@ struct ConvertLimits {
 };
 
 namespace detail {
-// Hidden: one per shared object (every translation unit of an addon shares it), and not a
-// GNU-unique symbol, which would keep the addon from being unloaded.
-#if defined(__GNUC__)
-__attribute__((visibility("hidden")))
-#endif
-inline std::atomic<std::uint32_t>&
-global_max_elements() noexcept {
+// One per addon (every translation unit of it shares it; detail/visibility.h).
+NAPIX_LOCAL inline std::atomic<std::uint32_t>& global_max_elements() noexcept {
   static std::atomic<std::uint32_t> value{ConvertLimits::kDefaultMaxElements};
   return value;
 }

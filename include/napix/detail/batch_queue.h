@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "unique_function.h"
+#include "visibility.h"
 
 namespace napix {
 namespace detail {
@@ -34,7 +35,7 @@ enum class PushResult : unsigned char {
 
 /// A test hook, not an API: called by a push that allocates a block, before it touches the
 /// block's pages, with the queue's lock released (test/cpp/batch_queue_test.cpp). Process-wide.
-inline std::atomic<void (*)()> batch_queue_block_hook{nullptr};
+NAPIX_LOCAL inline std::atomic<void (*)()> batch_queue_block_hook{nullptr};
 
 /// What `BatchQueue::drain` took.
 struct DrainResult {

@@ -11,6 +11,8 @@
 #include <mutex>
 #include <utility>
 
+#include "visibility.h"
+
 namespace napix {
 namespace detail {
 
@@ -94,7 +96,7 @@ class BytePool {
 
 /// The process's pool. Never destroyed: Buffer finalizers may run during exit, after static
 /// destructors; the blocks it holds stay reachable from here (no leak report).
-inline BytePool& byte_pool() noexcept {
+NAPIX_LOCAL inline BytePool& byte_pool() noexcept {
   static BytePool* pool = new BytePool();
   return *pool;
 }

@@ -41,6 +41,7 @@
 #include "spin.h"
 #include "trampoline.h"
 #include "unique_function.h"
+#include "visibility.h"
 
 namespace napix {
 
@@ -71,7 +72,7 @@ struct DispatchStats {
 /// The longest the JS thread lingers for the next item after a batch (NAPIX_JS_LINGER_US
 /// overrides; 0 turns lingering off). 20 µs covers a producer's next call after an answer with
 /// room (about 1 µs on an idle machine) and bounds what a miss costs the event loop.
-inline std::chrono::nanoseconds js_linger_limit() {
+NAPIX_LOCAL inline std::chrono::nanoseconds js_linger_limit() {
   static const std::chrono::nanoseconds limit =
       env_microseconds("NAPIX_JS_LINGER_US", std::chrono::microseconds(20), std::chrono::seconds(4));
   return limit;

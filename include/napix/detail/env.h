@@ -21,6 +21,7 @@
 #include "dispatcher.h"
 #include "task_pool.h"
 #include "trampoline.h"
+#include "visibility.h"
 
 namespace napix {
 namespace detail {
@@ -221,7 +222,7 @@ struct EnvRegistry {
 
   // Leaked on purpose: native threads may still run during process exit, after static
   // destructors (doc/design.md, behaviour 5: main-thread process.exit() runs no teardown).
-  static EnvRegistry& get() {
+  NAPIX_LOCAL static EnvRegistry& get() {
     static EnvRegistry* registry = new EnvRegistry();
     return *registry;
   }
@@ -244,7 +245,7 @@ struct EnvCache {
   std::uint64_t id = 0;
 };
 
-inline EnvCache& env_cache() noexcept {
+NAPIX_LOCAL inline EnvCache& env_cache() noexcept {
   thread_local EnvCache cache;
   return cache;
 }

@@ -12,6 +12,7 @@
 
 #include "../config.h"
 #include "byte_pool.h"
+#include "visibility.h"
 
 namespace napix {
 namespace detail {
@@ -26,7 +27,7 @@ struct BufferHooks {
   std::atomic<bool> force_copy{false};
 };
 
-inline BufferHooks& buffer_hooks() noexcept {
+NAPIX_LOCAL inline BufferHooks& buffer_hooks() noexcept {
   static BufferHooks* hooks = new BufferHooks();  // leaked: finalizers may run at exit
   return *hooks;
 }

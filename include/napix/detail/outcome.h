@@ -17,6 +17,7 @@
 #include "../error.h"
 #include "js_thread.h"
 #include "waiter.h"
+#include "visibility.h"
 
 namespace napix {
 
@@ -28,7 +29,7 @@ constexpr const char* kWouldDeadlockMessage =
 /// Why items destroyed unrun on this thread right now were refused. A refused call's closure is
 /// destroyed on the refusing thread inside a RefusalScope, so the future it carries can tell
 /// "queue full" from "closing"; everywhere else (abort, teardown) an unrun item means closing.
-inline Status& refusal_reason() noexcept {
+NAPIX_LOCAL inline Status& refusal_reason() noexcept {
   thread_local Status reason = Status::closing;
   return reason;
 }
@@ -369,7 +370,7 @@ class TimedCall final : public Completion<R> {
       call = nullptr;
     }
   };
-  static Held& held() noexcept {
+  NAPIX_LOCAL static Held& held() noexcept {
     static thread_local Held h;
     return h;
   }

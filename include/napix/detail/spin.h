@@ -28,6 +28,8 @@
 #include <intrin.h>
 #endif
 
+#include "visibility.h"
+
 namespace napix {
 namespace detail {
 
@@ -77,7 +79,7 @@ struct BucketPark {
     std::mutex mutex;
     std::condition_variable cv;
   };
-  static Bucket& bucket(const void* p) {
+  NAPIX_LOCAL static Bucket& bucket(const void* p) {
     static Bucket* buckets = new Bucket[64];  // leaked: waits may outlive static destructors
     return buckets[(reinterpret_cast<std::uintptr_t>(p) >> 4) % 64];
   }
@@ -138,7 +140,7 @@ struct WaitCounters {
 };
 
 /// This thread's counters (zero-initialised: no TLS guard). Thread: the thread itself.
-inline WaitCounters& wait_counters() noexcept {
+NAPIX_LOCAL inline WaitCounters& wait_counters() noexcept {
   static thread_local WaitCounters counters{};
   return counters;
 }

@@ -29,6 +29,7 @@
 #include "env.h"
 #include "js_thread.h"
 #include "spin.h"
+#include "visibility.h"
 
 namespace napix {
 
@@ -398,7 +399,7 @@ class StreamCore : public std::enable_shared_from_this<StreamCore<T>> {
   void room_event() noexcept { room_events_.fetch_add(1, std::memory_order_release); }
   // A writer blocked at the mark spins while room_events_ reads `seen`, as long as its thread's
   // budget allows. Called without mutex_; the caller re-checks under it.
-  SpinEnd spin_for_room(std::uint32_t seen) noexcept {
+  NAPIX_LOCAL SpinEnd spin_for_room(std::uint32_t seen) noexcept {
     static thread_local SpinBudget budget{std::chrono::microseconds(2), kStreamWriterSpinMax};
     return spin_while(budget, room_events_, seen);
   }

@@ -11,6 +11,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "visibility.h"
+
 namespace napix {
 namespace detail {
 
@@ -128,7 +130,7 @@ struct UniqueFunction<R(Args...), InlineBytes>::InlineModel {
   }
   static void destroy(void* storage) noexcept { get(storage)->~F(); }
   static constexpr bool kTrivial = std::is_trivially_copyable_v<F>;
-  static constexpr Ops kOps{&invoke, kTrivial ? nullptr : &relocate, kTrivial ? nullptr : &destroy};
+  NAPIX_LOCAL static constexpr Ops kOps{&invoke, kTrivial ? nullptr : &relocate, kTrivial ? nullptr : &destroy};
 };
 
 template <class R, class... Args, std::size_t InlineBytes>
@@ -147,7 +149,7 @@ struct UniqueFunction<R(Args...), InlineBytes>::HeapModel {
     }
   }
   static void destroy(void* storage) noexcept { delete get(storage); }
-  static constexpr Ops kOps{&invoke, nullptr, &destroy};
+  NAPIX_LOCAL static constexpr Ops kOps{&invoke, nullptr, &destroy};
 };
 
 template <class R, class... Args, std::size_t InlineBytes>

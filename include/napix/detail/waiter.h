@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "spin.h"
+#include "visibility.h"
 
 namespace napix {
 namespace detail {
@@ -27,7 +28,7 @@ namespace detail {
 /// The adaptive spin budget of this thread's blocking waits (one per thread, shared by every
 /// OneShot it waits on: a thread's round trips tend to go to the same JS thread). Zero-initialised
 /// data and a constexpr constructor: no TLS guard. Thread: the thread itself.
-inline SpinBudget& waiter_budget() noexcept {
+NAPIX_LOCAL inline SpinBudget& waiter_budget() noexcept {
   static thread_local SpinBudget budget{std::chrono::microseconds(2),
                                         std::chrono::microseconds(20)};
   return budget;
@@ -55,7 +56,7 @@ class OneShot {
   /// (8 µs median measured) with room, and bounds the busy core's cost.
   static constexpr std::chrono::nanoseconds kDefaultSpin = std::chrono::microseconds(20);
   /// Pass as `spin` to let the thread's SpinBudget decide (the default).
-  static constexpr std::chrono::nanoseconds kAdaptive = std::chrono::nanoseconds(-1);
+  NAPIX_LOCAL static constexpr std::chrono::nanoseconds kAdaptive = std::chrono::nanoseconds(-1);
 
   OneShot() = default;
   OneShot(const OneShot&) = delete;  // threads hold its address
