@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "convert.h"
+#include "detail/visibility.h"
 #include "error.h"
 #include "detail/external_buffer.h"
 
@@ -100,7 +101,7 @@ template <>
 struct Converter<Bytes> {
   // napix's own, running no JavaScript and no user code: a stream may convert these inside the
   // iterator's next(), in the reader's async context (detail/stream_core.h, kPullable).
-  static constexpr bool napix_runs_no_js = true;
+  NAPIX_LOCAL static constexpr bool napix_runs_no_js = true;
   static Napi::Value to_js(Napi::Env env, Bytes&& bytes);
   // An lvalue would have to be copied or silently emptied: say so at compile time.
   template <class B, std::enable_if_t<std::is_same_v<B, Bytes>, int> = 0>

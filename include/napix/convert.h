@@ -58,7 +58,7 @@ inline Napi::Value to_js(Napi::Env env) {
 struct ConvertLimits {
   /// 2^24: a 16 Mi-element array is 128 MiB as a std::vector<double>; anything longer fails at
   /// once (the longest accepted array of holes takes ~4 s: lower it where that is too long).
-  static constexpr std::uint32_t kDefaultMaxElements = std::uint32_t{1} << 24;
+  NAPIX_LOCAL static constexpr std::uint32_t kDefaultMaxElements = std::uint32_t{1} << 24;
 
   /// Most elements of one array (std::vector, a byte vector read from an Array) and most own
   /// enumerable keys of one object (std::map, std::unordered_map). Typed arrays are copied, not
@@ -113,7 +113,7 @@ class ConvertContext {
   /// More `convert` calls nested inside each other than this fail with a RangeError instead of
   /// exhausting the C++ stack (a recursive user converter fed a cyclic object). Every `convert`,
   /// `field` and `element` is one level, whether or not it adds a path step.
-  static constexpr std::size_t kMaxDepth = 1000;
+  NAPIX_LOCAL static constexpr std::size_t kMaxDepth = 1000;
 
   /// Thread: JS thread only.
   explicit ConvertContext(Napi::Env env, ConvertLimits limits = convert_limits())
@@ -262,10 +262,10 @@ struct Converter<T, std::enable_if_t<std::is_arithmetic_v<T>>> {
       "napix converts integers of at most 64 bits; specialize napix::Converter for wider");
   // Marks napix's own number conversion: streams may then move a batch of these as one
   // Float64Array; a user's own Converter<double> (a full specialization) lacks it and is honoured.
-  static constexpr bool napix_builtin_number = true;
+  NAPIX_LOCAL static constexpr bool napix_builtin_number = true;
   // napix's own, running no JavaScript and no user code: a stream may convert these inside the
   // iterator's next(), in the reader's async context (detail/stream_core.h, kPullable).
-  static constexpr bool napix_runs_no_js = true;
+  NAPIX_LOCAL static constexpr bool napix_runs_no_js = true;
 
   static Napi::Value to_js(Napi::Env env, T value) {
     napi_value out = nullptr;
@@ -343,7 +343,7 @@ template <>
 struct Converter<std::string> {
   // napix's own, running no JavaScript and no user code: a stream may convert these inside the
   // iterator's next(), in the reader's async context (detail/stream_core.h, kPullable).
-  static constexpr bool napix_runs_no_js = true;
+  NAPIX_LOCAL static constexpr bool napix_runs_no_js = true;
   static Napi::Value to_js(Napi::Env env, const std::string& value) {
     return detail::string_to_js(env, value.data(), value.size());
   }
@@ -398,7 +398,7 @@ template <>
 struct Converter<std::u16string> {
   // napix's own, running no JavaScript and no user code: a stream may convert these inside the
   // iterator's next(), in the reader's async context (detail/stream_core.h, kPullable).
-  static constexpr bool napix_runs_no_js = true;
+  NAPIX_LOCAL static constexpr bool napix_runs_no_js = true;
   static Napi::Value to_js(Napi::Env env, std::u16string_view value) {
     napi_value out = nullptr;
     return detail::made(

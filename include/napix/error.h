@@ -11,6 +11,7 @@
 #include <variant>
 
 #include "config.h"
+#include "detail/visibility.h"
 
 namespace napix {
 
@@ -195,7 +196,7 @@ template <class T> struct is_result<Result<T>> : std::true_type {};
 
 /// True for `napix::Result<T>` of any T.
 template <class T>
-inline constexpr bool is_result_v = detail::is_result<std::decay_t<T>>::value;
+NAPIX_LOCAL inline constexpr bool is_result_v = detail::is_result<std::decay_t<T>>::value;
 
 /// "T or an error" in this build: `R` with C++ exceptions on (the error is thrown), `Result<R>`
 /// with them off. What every napix function the docs say "throws" returns: `from_js<T>`,
@@ -205,21 +206,21 @@ using Fallible = std::conditional_t<NAPIX_EXCEPTIONS != 0, R, Result<R>>;
 
 /// The `code` of the `Error` an exceptions-off build reports for a closing target (`ClosingError`
 /// with exceptions on).
-inline constexpr const char* kClosingCode = "ERR_NAPIX_CLOSING";
+NAPIX_LOCAL inline constexpr const char* kClosingCode = "ERR_NAPIX_CLOSING";
 /// The `code` of the `Error` reported for a call refused by a full bounded queue
 /// (`QueueFullError::code()` with exceptions on).
-inline constexpr const char* kQueueFullCode = "ERR_NAPIX_QUEUE_FULL";
+NAPIX_LOCAL inline constexpr const char* kQueueFullCode = "ERR_NAPIX_QUEUE_FULL";
 /// The `code` of the `Error` an exceptions-off build reports for a blocking call made on the JS
 /// thread (it would deadlock; `std::logic_error` with exceptions on).
-inline constexpr const char* kWouldDeadlockCode = "ERR_NAPIX_WOULD_DEADLOCK";
+NAPIX_LOCAL inline constexpr const char* kWouldDeadlockCode = "ERR_NAPIX_WOULD_DEADLOCK";
 /// The `code` of a `TimeoutError` (exceptions off: of the `Error` a timed-out call returns).
-inline constexpr const char* kTimeoutCode = "ERR_NAPIX_TIMEOUT";
+NAPIX_LOCAL inline constexpr const char* kTimeoutCode = "ERR_NAPIX_TIMEOUT";
 /// The `name` of the JS Error a `TimeoutError` becomes.
-inline constexpr const char* kTimeoutErrorName = "TimeoutError";
+NAPIX_LOCAL inline constexpr const char* kTimeoutErrorName = "TimeoutError";
 /// The name, message and code of the Error a cancelled task's promise rejects with (Node's own).
-inline constexpr const char* kAbortErrorName = "AbortError";
-inline constexpr const char* kAbortErrorMessage = "The operation was aborted";
-inline constexpr const char* kAbortErrorCode = "ABORT_ERR";
+NAPIX_LOCAL inline constexpr const char* kAbortErrorName = "AbortError";
+NAPIX_LOCAL inline constexpr const char* kAbortErrorMessage = "The operation was aborted";
+NAPIX_LOCAL inline constexpr const char* kAbortErrorCode = "ABORT_ERR";
 
 /// The JS error object for `error`: a `TypeError`/`RangeError`/`Error` by `name` (any other name is
 /// an `Error` whose `name` property is set), with `code` set when not empty. Thread: JS thread only.

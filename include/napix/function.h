@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "convert.h"
+#include "detail/visibility.h"
 #include "error.h"
 #include "task.h"
 #include "detail/callable.h"
@@ -92,7 +93,7 @@ class Module {
 /// The key of the signatures a Module records: `exports[Symbol.for(kSignaturesKey)]`, an array of
 /// `{ kind: "function", name, params, result }` and `{ kind: "const", name, type }` (TypeScript
 /// text). `napix-dts` reads it.
-inline constexpr const char* kSignaturesKey = "napix.signatures";
+NAPIX_LOCAL inline constexpr const char* kSignaturesKey = "napix.signatures";
 
 namespace detail {
 // NAPIX_MODULE's Node-API entry point: runs `body` with a Module on `exports`; whatever it throws
@@ -136,22 +137,22 @@ constexpr ParamKind param_kind() {
 /// The layout of a parameter list: which JS argument each parameter takes.
 template <class... P>
 struct Params {
-  static constexpr std::size_t count = sizeof...(P);
+  NAPIX_LOCAL static constexpr std::size_t count = sizeof...(P);
   // One extra element so that no array is empty.
-  static constexpr ParamKind kinds[count + 1] = {param_kind<P>()..., ParamKind::env};
-  static constexpr bool optional[count + 1] = {is_specialization_of_v<P, std::optional>..., false};
-  static constexpr std::size_t js_count = ((param_kind<P>() == ParamKind::js ? 1 : 0) + ... + 0);
-  static constexpr bool needs_info = ((param_kind<P>() == ParamKind::info) || ...);
-  static constexpr bool has_context = ((param_kind<P>() == ParamKind::context) || ...);
+  NAPIX_LOCAL static constexpr ParamKind kinds[count + 1] = {param_kind<P>()..., ParamKind::env};
+  NAPIX_LOCAL static constexpr bool optional[count + 1] = {is_specialization_of_v<P, std::optional>..., false};
+  NAPIX_LOCAL static constexpr std::size_t js_count = ((param_kind<P>() == ParamKind::js ? 1 : 0) + ... + 0);
+  NAPIX_LOCAL static constexpr bool needs_info = ((param_kind<P>() == ParamKind::info) || ...);
+  NAPIX_LOCAL static constexpr bool has_context = ((param_kind<P>() == ParamKind::context) || ...);
 
   /// The JS argument (from 0) parameter `i` takes, when it takes one.
-  static constexpr std::size_t js_index(std::size_t i) {
+  NAPIX_LOCAL static constexpr std::size_t js_index(std::size_t i) {
     std::size_t n = 0;
     for (std::size_t j = 0; j < i; ++j) n += kinds[j] == ParamKind::js ? 1 : 0;
     return n;
   }
   /// How many JS arguments come before the trailing optional ones: `fn.length`.
-  static constexpr std::size_t required() {
+  NAPIX_LOCAL static constexpr std::size_t required() {
     std::size_t n = 0, last = 0;
     for (std::size_t j = 0; j < count; ++j) {
       if (kinds[j] != ParamKind::js) continue;
@@ -314,7 +315,7 @@ class CallableRef<F, false> {
 template <class F, class R, class... P>
 struct SyncCall {
   using Layout = Params<P...>;
-  static constexpr std::size_t kArgc = Layout::js_count;
+  NAPIX_LOCAL static constexpr std::size_t kArgc = Layout::js_count;
 
   static napi_value callback(napi_env env, napi_callback_info cbinfo) {
     NAPIX_TRY {
@@ -375,7 +376,7 @@ struct SyncCall {
 template <class F, class R, class... P>
 struct AsyncCall {
   using Layout = Params<P...>;
-  static constexpr std::size_t kArgc = Layout::js_count + (Layout::has_context ? 1 : 0);
+  NAPIX_LOCAL static constexpr std::size_t kArgc = Layout::js_count + (Layout::has_context ? 1 : 0);
   // Small trivial callables are copied into each task; others are shared with it, so a task
   // still running when the JS function is collected keeps its callable.
   using Stored = std::conditional_t<fits_in_word_v<F>, F, std::shared_ptr<F>>;

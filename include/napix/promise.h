@@ -16,11 +16,12 @@
 #include "detail/env.h"
 #include "detail/outcome.h"
 #include "detail/thenable.h"
+#include "detail/visibility.h"
 
 namespace napix {
 
 /// The `code` of the Error a Deferred destroyed unsettled rejects its promise with.
-inline constexpr const char* kDeferredDroppedCode = "ERR_NAPIX_DEFERRED_DROPPED";
+NAPIX_LOCAL inline constexpr const char* kDeferredDroppedCode = "ERR_NAPIX_DEFERRED_DROPPED";
 
 class Deferred;
 

@@ -68,8 +68,8 @@ class BatchQueue {
   /// Shrink policy: when the queue empties and its spare buffer holds more than this many slots
   /// while fewer than a quarter were used by the batch just drained, the buffer is freed (outside
   /// the lock) and regrows on demand — a burst does not pin its peak memory forever.
-  static constexpr std::size_t kShrinkMinCapacity = 4096;
-  static constexpr std::size_t kShrinkRatio = 4;
+  NAPIX_LOCAL static constexpr std::size_t kShrinkMinCapacity = 4096;
+  NAPIX_LOCAL static constexpr std::size_t kShrinkRatio = 4;
 
   /// `max_queue` counts items from push until `release` (0 = unbounded). Thread: any.
   BatchQueue(std::size_t max_queue, WakeFunction wake);
@@ -136,14 +136,14 @@ class BatchQueue {
   // at a time, and drained blocks are recycled (up to kSpareBlocks) so a steady stream reuses warm
   // memory instead of faulting in fresh pages.
   struct Block {
-    static constexpr std::size_t kBytes = 16384 - 4 * sizeof(void*);
-    static constexpr std::size_t kCap = sizeof(T) >= kBytes / 16 ? 16 : kBytes / sizeof(T);
+    NAPIX_LOCAL static constexpr std::size_t kBytes = 16384 - 4 * sizeof(void*);
+    NAPIX_LOCAL static constexpr std::size_t kCap = sizeof(T) >= kBytes / 16 ? 16 : kBytes / sizeof(T);
     Block* next = nullptr;
     std::size_t head = 0, tail = 0;  // [head, tail) hold live items
     alignas(T) unsigned char raw[kCap * sizeof(T)];
     T* at(std::size_t i) noexcept { return std::launder(reinterpret_cast<T*>(raw) + i); }
   };
-  static constexpr std::size_t kSpareBlocks = 2;
+  NAPIX_LOCAL static constexpr std::size_t kSpareBlocks = 2;
   static std::unique_ptr<Block> new_block();  // without the lock; may throw bad_alloc
   Block* take_block(std::unique_ptr<Block>& fresh) noexcept;  // under the lock: a spare or fresh
   void recycle(Block* b, Block*& to_free) noexcept;  // under the lock

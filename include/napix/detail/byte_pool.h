@@ -19,9 +19,9 @@ namespace detail {
 class BytePool {
  public:
   /// Blocks smaller than this go straight back to free(): malloc's own caches serve them well.
-  static constexpr std::size_t kMinBlock = std::size_t{64} << 10;
+  NAPIX_LOCAL static constexpr std::size_t kMinBlock = std::size_t{64} << 10;
   /// At most this many bytes wait in the cache; beyond it the oldest blocks are freed.
-  static constexpr std::size_t kCapacity = std::size_t{64} << 20;
+  NAPIX_LOCAL static constexpr std::size_t kCapacity = std::size_t{64} << 20;
 
   /// A cached block of exactly `size` bytes (contents unspecified), or null. Thread: any.
   void* take(std::size_t size) noexcept {

@@ -8,39 +8,41 @@
 #include <new>
 #include <type_traits>
 
+#include "visibility.h"
+
 namespace napix {
 namespace detail {
 
 /// A list of types.
 template <class... Ts>
 struct TypeList {
-  static constexpr std::size_t size = sizeof...(Ts);
+  NAPIX_LOCAL static constexpr std::size_t size = sizeof...(Ts);
 };
 
 /// What a callable of type F returns and takes. `valid` is false when F has no single signature
 /// (a generic lambda, an overloaded operator()).
 template <class F, class = void>
 struct CallableTraits {
-  static constexpr bool valid = false;
+  NAPIX_LOCAL static constexpr bool valid = false;
 };
 
 template <class R, class... Args>
 struct Signature {
-  static constexpr bool valid = true;
-  static constexpr bool mutating = false;  // a non-const operator(): calls change the callable
+  NAPIX_LOCAL static constexpr bool valid = true;
+  NAPIX_LOCAL static constexpr bool mutating = false;  // a non-const operator(): calls change the callable
   using result = R;
   using params = TypeList<Args...>;
 };
 
 template <class M>
 struct MemberCallTraits {
-  static constexpr bool valid = false;
+  NAPIX_LOCAL static constexpr bool valid = false;
 };
 
 // Every qualifier an operator() may carry; noexcept is part of the type since C++17.
 template <bool Mutating, class R, class... Args>
 struct MemberSignature : Signature<R, Args...> {
-  static constexpr bool mutating = Mutating;
+  NAPIX_LOCAL static constexpr bool mutating = Mutating;
 };
 #define NAPIX_MEMBER_CALL_TRAITS(QUALIFIERS, MUTATING)                              \
   template <class C, class R, class... Args>                                        \
@@ -81,7 +83,7 @@ struct FitsInWord<F, std::enable_if_t<CallableTraits<F>::valid>>
                          sizeof(F) <= sizeof(void*) && alignof(F) <= alignof(void*) &&
                          !CallableTraits<F>::mutating> {};
 template <class F>
-inline constexpr bool fits_in_word_v = FitsInWord<F>::value;
+NAPIX_LOCAL inline constexpr bool fits_in_word_v = FitsInWord<F>::value;
 
 /// `f`'s bytes as a pointer-sized word (fits_in_word_v<F> only). Thread: any.
 template <class F>

@@ -5,6 +5,7 @@
 
 #include "../convert.h"
 #include "external_buffer.h"
+#include "visibility.h"
 
 namespace napix {
 namespace detail {
@@ -232,7 +233,7 @@ template <class A>
 struct Converter<std::vector<std::uint8_t, A>> {
   // napix's own, running no JavaScript and no user code: a stream may convert these inside the
   // iterator's next(), in the reader's async context (detail/stream_core.h, kPullable).
-  static constexpr bool napix_runs_no_js = true;
+  NAPIX_LOCAL static constexpr bool napix_runs_no_js = true;
   static Napi::Value to_js(Napi::Env env, const std::vector<std::uint8_t, A>& value) {
     // Node-API wants a pointer even for no bytes. Not a static: GCC makes function-local statics
     // of templates STB_GNU_UNIQUE, which keeps the addon from ever being unloaded.

@@ -177,11 +177,11 @@ template <class Item>
 class Dispatcher final : public ChannelCore, public std::enable_shared_from_this<Dispatcher<Item>> {
  public:
   /// Items run in one HandleScope.
-  static constexpr std::size_t kMaxBatch = 1024;
+  NAPIX_LOCAL static constexpr std::size_t kMaxBatch = 1024;
   /// How long one turn of the event loop keeps running batches before it yields to timers and
   /// I/O. Yielding costs a loop iteration (syscalls: tens of µs on a VM), so yielding after every
   /// batch cost 30-45% of throughput under a flood; 1 ms bounds the delay instead.
-  static constexpr std::chrono::microseconds kTurnBudget{1000};
+  NAPIX_LOCAL static constexpr std::chrono::microseconds kTurnBudget{1000};
 
   /// Creates the control block and its tsfn; its batches run through `trampoline` (the
   /// environment's). `name`: the async resource name; `max_queue`: 0 for unbounded; `keep_alive`

@@ -12,25 +12,27 @@
 #include <string>
 #include <type_traits>
 
+#include "visibility.h"
+
 namespace napix {
 namespace detail {
 
 /// Number.MAX_SAFE_INTEGER: the largest n such that n and n + 1 are both exact doubles.
-inline constexpr double kMaxSafeInteger = 9007199254740991.0;
+NAPIX_LOCAL inline constexpr double kMaxSafeInteger = 9007199254740991.0;
 
 /// The smallest double that a float conversion rounds to infinity: FLT_MAX plus half an ulp
 /// (2^128 - 2^103). Doubles between FLT_MAX and this round to FLT_MAX, as `Math.fround` does.
-inline constexpr double kFloatOverflow = 0x1.ffffffp+127;
+NAPIX_LOCAL inline constexpr double kFloatOverflow = 0x1.ffffffp+127;
 
 /// True for the integer types napix converts as numbers (every integral type but bool).
 template <class T>
-inline constexpr bool is_number_integer_v =
+NAPIX_LOCAL inline constexpr bool is_number_integer_v =
     std::is_integral_v<T> && !std::is_same_v<std::remove_cv_t<T>, bool>;
 
 /// True for integer types a double cannot hold exactly (64-bit): these also accept a BigInt and
 /// become a BigInt in JS when beyond ±(2^53 - 1).
 template <class I>
-inline constexpr bool is_wide_integer_v = is_number_integer_v<I> &&
+NAPIX_LOCAL inline constexpr bool is_wide_integer_v = is_number_integer_v<I> &&
                                           (std::numeric_limits<I>::digits > 53);
 
 /// 2^n as a double, at compile time (std::ldexp is not constexpr in C++17).

@@ -350,8 +350,8 @@ class TimedCall final : public Completion<R> {
   // core's cache: on a line of its own (alignas pads the object after it too), away from the
   // one the caller spins on.
   // completed_ is the caller's (it counts every call): kept off that line.
-  static constexpr std::uint64_t kRunning = 1;
-  static constexpr std::uint64_t kLeft = 2;
+  NAPIX_LOCAL static constexpr std::uint64_t kRunning = 1;
+  NAPIX_LOCAL static constexpr std::uint64_t kLeft = 2;
   std::uint64_t completed_ = 0;  // the caller's count, equal to phase_ >> 2 between calls
   alignas(64) std::atomic<std::uint64_t> phase_{0};
 

@@ -28,6 +28,7 @@
 #include "js_thread.h"
 #include "outcome.h"
 #include "spin.h"
+#include "visibility.h"
 
 namespace napix {
 namespace detail {
@@ -45,7 +46,7 @@ namespace detail {
 // not convert). The process's 'exit' event (process.exit(), whose main-thread form runs no
 // teardown and joins the libuv pool — where a reader may be blocked) delivers `final` 3 for every
 // live pump of the environment: its reader wakes with closing.
-inline constexpr const char* kReaderPumpSource = R"JS((function () {
+NAPIX_LOCAL inline constexpr const char* kReaderPumpSource = R"JS((function () {
   'use strict';
   const live = new Set();  // this environment's unfinished pumps: told at process 'exit'
   let hooked = false;
@@ -220,7 +221,7 @@ class ReaderCore final : public EnvListener, public std::enable_shared_from_this
   void env_closing(napi_env env) noexcept override;
 
   /// How long read() waits before it asks whether the environment still runs JS (see Probe).
-  static constexpr std::chrono::milliseconds kProbeInterval{20};
+  NAPIX_LOCAL static constexpr std::chrono::milliseconds kProbeInterval{20};
 
   ReaderStats stats() {
     std::lock_guard<std::mutex> lock(mutex_);

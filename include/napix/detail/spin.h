@@ -194,7 +194,7 @@ class SpinBudget {
  private:
   // At most 255 waits between probes: a probe that misses costs a whole spin, and on a busy
   // machine one in 64 cost CPU time a few % above raw Node-API's in the loaded bench.
-  static constexpr unsigned kMaxBackoff = 8;
+  NAPIX_LOCAL static constexpr unsigned kMaxBackoff = 8;
   std::uint32_t min_ns_;
   std::uint32_t max_ns_;
   std::uint32_t mean_ns_;

@@ -35,7 +35,7 @@ namespace napix {
 
 /// The `code` of the Error a stream's iteration rejects with when every StreamWriter was destroyed
 /// without `end()` or `fail()`.
-inline constexpr const char* kStreamDroppedCode = "ERR_NAPIX_STREAM_DROPPED";
+NAPIX_LOCAL inline constexpr const char* kStreamDroppedCode = "ERR_NAPIX_STREAM_DROPPED";
 
 namespace detail {
 
@@ -51,7 +51,7 @@ namespace detail {
 // `for await` — so a loop waiting for values is never collected — but not `it` itself, so an
 // iterator nobody holds or waits on is collected, and its finalizer stops the stream. Keep it so:
 // no closure in here may name `it`.
-inline constexpr const char* kStreamIteratorSource = R"JS((function napixStream(sync, every, scratchSize) {
+NAPIX_LOCAL inline constexpr const char* kStreamIteratorSource = R"JS((function napixStream(sync, every, scratchSize) {
   'use strict';
   // One kind of buffer per stream (Float64Arrays for numbers, else Arrays), so the element loads
   // in take() stay monomorphic. The values not yet taken are buf[head .. end).
@@ -206,12 +206,12 @@ inline constexpr const char* kStreamIteratorSource = R"JS((function napixStream(
 // T whose built-in to_js makes a number a double holds exactly — and only while that built-in
 // converter is the one in use (a user's full specialization of Converter<T> is called per value).
 template <class T, class = void>
-inline constexpr bool kBuiltinNumber = false;
+NAPIX_LOCAL inline constexpr bool kBuiltinNumber = false;
 template <class T>
-inline constexpr bool kBuiltinNumber<T, std::void_t<decltype(Converter<T>::napix_builtin_number)>> =
+NAPIX_LOCAL inline constexpr bool kBuiltinNumber<T, std::void_t<decltype(Converter<T>::napix_builtin_number)>> =
     Converter<T>::napix_builtin_number;
 template <class T>
-inline constexpr bool kNumberBatch =
+NAPIX_LOCAL inline constexpr bool kNumberBatch =
     kBuiltinNumber<T> &&
     ((std::is_floating_point_v<T> && sizeof(T) <= sizeof(double)) ||
      (std::is_integral_v<T> && !std::is_same_v<T, bool> && sizeof(T) <= 4));
@@ -220,9 +220,9 @@ inline constexpr bool kNumberBatch =
 // calling it. Only napix's own leaf converters qualify (they run no JS and no user code); any
 // other T (a user's Converter may call into JS) converts in flushes, in the creator's context.
 template <class T, class = void>
-inline constexpr bool kPullable = false;
+NAPIX_LOCAL inline constexpr bool kPullable = false;
 template <class T>
-inline constexpr bool kPullable<T, std::void_t<decltype(Converter<T>::napix_runs_no_js)>> =
+NAPIX_LOCAL inline constexpr bool kPullable<T, std::void_t<decltype(Converter<T>::napix_runs_no_js)>> =
     Converter<T>::napix_runs_no_js;
 
 /// For tests (napix's test addon): what a stream did with the values written to it.
@@ -254,21 +254,21 @@ struct StreamStats {
 /// How long the iterator may go on pulling values that writers queued meanwhile before it lets
 /// the event loop have a turn (it pulls again from a setImmediate): the same bound as a
 /// Dispatcher's turn (kTurnBudget), so a producer that keeps ahead cannot starve timers and I/O.
-inline constexpr std::chrono::microseconds kStreamPullBudget = Dispatcher<ChannelJob>::kTurnBudget;
+NAPIX_LOCAL inline constexpr std::chrono::microseconds kStreamPullBudget = Dispatcher<ChannelJob>::kTurnBudget;
 
 /// The longest a writer blocked at the mark spins for room before it sleeps. Room comes when the
 /// loop has read half the mark: at a mark of 1,024 and 70-100 ns per value, 35-50 µs — a sleep
 /// instead costs the JS thread a futex wake (several µs on a VM) every half mark. The writer's
 /// SpinBudget spins about 4x what recent hits took and backs off after misses (spin.h).
-inline constexpr std::chrono::microseconds kStreamWriterSpinMax{64};
+NAPIX_LOCAL inline constexpr std::chrono::microseconds kStreamWriterSpinMax{64};
 
 /// The most numbers one pull copies into the iterator's scratch Float64Array (32 KiB), which is
 /// made once per stream with min(high_water_mark, this) elements.
-inline constexpr std::size_t kStreamScratchMax = 4096;
+NAPIX_LOCAL inline constexpr std::size_t kStreamScratchMax = 4096;
 
 /// The longest a pull that found nothing spins for the write of a writer it just gave room to:
 /// a spinning writer writes within a µs or two, and missing costs the JS thread this long.
-inline constexpr std::chrono::microseconds kStreamPullSpinMax{8};
+NAPIX_LOCAL inline constexpr std::chrono::microseconds kStreamPullSpinMax{8};
 
 /// The state a stream's writers and its JS thread share. Thread: any, except where marked.
 template <class T>

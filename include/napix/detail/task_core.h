@@ -20,6 +20,7 @@
 #include "js_value.h"
 #include "task_pool.h"
 #include "unique_function.h"
+#include "visibility.h"
 
 namespace napix {
 
@@ -148,7 +149,7 @@ struct ResultValue<Result<T>> {
 /// Values whose `to_js` runs no user code (no JS call, no user Converter): a task that just
 /// resolves with one needs no async context of its own (see TaskBuilder::launch).
 template <class V>
-inline constexpr bool plain_value_v =
+NAPIX_LOCAL inline constexpr bool plain_value_v =
     std::is_void_v<V> || std::is_arithmetic_v<V> || std::is_same_v<V, std::string>;
 
 template <class O, class E>

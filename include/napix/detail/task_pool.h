@@ -43,6 +43,7 @@
 #include "spin.h"
 #include "trampoline.h"
 #include "unique_function.h"
+#include "visibility.h"
 
 namespace napix {
 namespace detail {
@@ -66,16 +67,16 @@ class TaskPool : public std::enable_shared_from_this<TaskPool> {
  public:
   /// How long a runner keeps pulling tasks before it returns to the JS thread (bounds how long
   /// teardown waits beyond the running tasks themselves).
-  static constexpr std::chrono::milliseconds kSlice{2};
+  NAPIX_LOCAL static constexpr std::chrono::milliseconds kSlice{2};
   /// How long a runner that emptied the queue waits for the next task before it returns:
   /// `await`ing tasks one by one then reuses it — no napi_async_work per task — which cuts the
   /// round trip. It spins for at most kLingerSpin of that (as SpinBudget allows) and blocks for
   /// the rest. NAPIX_TASK_LINGER_US overrides (0: never linger; tests set it high to make reuse
   /// certain).
-  static constexpr std::chrono::microseconds kLinger{50};
-  static constexpr std::chrono::microseconds kLingerSpin{50};
+  NAPIX_LOCAL static constexpr std::chrono::microseconds kLinger{50};
+  NAPIX_LOCAL static constexpr std::chrono::microseconds kLingerSpin{50};
   /// At most one teardown probe per interval per environment (see `probe`).
-  static constexpr std::chrono::milliseconds kProbeInterval{20};
+  NAPIX_LOCAL static constexpr std::chrono::milliseconds kProbeInterval{20};
 
   /// Queues `job`; false when the environment is closing (the job is left to the caller).
   /// Counts it live (see `done_js`). Thread: JS thread only.

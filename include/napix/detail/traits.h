@@ -3,6 +3,8 @@
 
 #include <type_traits>
 
+#include "visibility.h"
+
 namespace napix {
 namespace detail {
 
@@ -12,7 +14,7 @@ using remove_cvref_t = std::remove_cv_t<std::remove_reference_t<T>>;
 
 /// False whatever T is, for a `static_assert` that must fire only when its template is used.
 template <class...>
-inline constexpr bool always_false_v = false;
+NAPIX_LOCAL inline constexpr bool always_false_v = false;
 
 /// True when T is `Template<Args...>` (type parameters only), e.g. `std::vector<int>` for
 /// `std::vector`.
@@ -21,7 +23,7 @@ struct is_specialization_of : std::false_type {};
 template <template <class...> class Template, class... Args>
 struct is_specialization_of<Template<Args...>, Template> : std::true_type {};
 template <class T, template <class...> class Template>
-inline constexpr bool is_specialization_of_v =
+NAPIX_LOCAL inline constexpr bool is_specialization_of_v =
     is_specialization_of<remove_cvref_t<T>, Template>::value;
 
 // The detector idiom (Library Fundamentals TS v2): is_detected_v<Op, Args...> is true when
@@ -32,7 +34,7 @@ template <class Default, template <class...> class Op, class... Args>
 struct detector<Default, std::void_t<Op<Args...>>, Op, Args...> : std::true_type {};
 
 template <template <class...> class Op, class... Args>
-inline constexpr bool is_detected_v = detector<void, void, Op, Args...>::value;
+NAPIX_LOCAL inline constexpr bool is_detected_v = detector<void, void, Op, Args...>::value;
 
 /// `T`, spelled so that it depends on `U`: a template may then name a type that is complete only
 /// where it is instantiated (Channel::settle_with's Deferred).

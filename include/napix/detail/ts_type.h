@@ -21,6 +21,7 @@
 #include "js_value.h"
 #include "numeric.h"
 #include "traits.h"
+#include "visibility.h"
 
 namespace napix {
 namespace detail {
@@ -75,42 +76,42 @@ void write_ts_repeat(std::string& out, TsSide side, std::index_sequence<I...>) {
 
 template <class T>
 struct TsArray {
-  static constexpr bool value = false;
+  NAPIX_LOCAL static constexpr bool value = false;
 };
 template <class T, std::size_t N>
 struct TsArray<std::array<T, N>> {
-  static constexpr bool value = true;
+  NAPIX_LOCAL static constexpr bool value = true;
   using element = T;
-  static constexpr std::size_t size = N;
+  NAPIX_LOCAL static constexpr std::size_t size = N;
 };
 
 template <class T>
 struct TsMap {
-  static constexpr bool value = false;
+  NAPIX_LOCAL static constexpr bool value = false;
 };
 template <class T, class C, class A>
 struct TsMap<std::map<std::string, T, C, A>> {
-  static constexpr bool value = true;
+  NAPIX_LOCAL static constexpr bool value = true;
   using mapped = T;
 };
 template <class T, class H, class E, class A>
 struct TsMap<std::unordered_map<std::string, T, H, E, A>> {
-  static constexpr bool value = true;
+  NAPIX_LOCAL static constexpr bool value = true;
   using mapped = T;
 };
 
 template <class T>
 struct TsTuple {
-  static constexpr bool value = false;
+  NAPIX_LOCAL static constexpr bool value = false;
 };
 template <class... Ts>
 struct TsTuple<std::tuple<Ts...>> {
-  static constexpr bool value = true;
+  NAPIX_LOCAL static constexpr bool value = true;
   using list = TypeList<Ts...>;
 };
 template <class A, class B>
 struct TsTuple<std::pair<A, B>> {
-  static constexpr bool value = true;
+  NAPIX_LOCAL static constexpr bool value = true;
   using list = TypeList<A, B>;
 };
 

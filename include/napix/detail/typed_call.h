@@ -15,6 +15,7 @@
 
 #include "js_call.h"
 #include "outcome.h"
+#include "visibility.h"
 #include "waiter.h"
 
 namespace napix {
@@ -70,7 +71,7 @@ class CompletionSlot {
 template <class R, class... Args>
 class TypedCall {
   using Tuple = std::tuple<Args...>;
-  static constexpr std::uintptr_t kJob = 1;
+  NAPIX_LOCAL static constexpr std::uintptr_t kJob = 1;
 
  public:
   TypedCall(Completion<R>* done, Args&&... args) {

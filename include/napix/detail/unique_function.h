@@ -30,7 +30,7 @@ class UniqueFunction<R(Args...), InlineBytes> {
   /// Whether a callable of type F is stored in the object itself (no allocation). Needs a
   /// nothrow move so moving a queue's buffer can never fail halfway.
   template <class F>
-  static constexpr bool fits_inline() noexcept {
+  NAPIX_LOCAL static constexpr bool fits_inline() noexcept {
     return sizeof(F) <= InlineBytes && alignof(F) <= alignof(void*) &&
            std::is_nothrow_move_constructible_v<F>;
   }
@@ -129,7 +129,7 @@ struct UniqueFunction<R(Args...), InlineBytes>::InlineModel {
     get(src)->~F();
   }
   static void destroy(void* storage) noexcept { get(storage)->~F(); }
-  static constexpr bool kTrivial = std::is_trivially_copyable_v<F>;
+  NAPIX_LOCAL static constexpr bool kTrivial = std::is_trivially_copyable_v<F>;
   NAPIX_LOCAL static constexpr Ops kOps{&invoke, kTrivial ? nullptr : &relocate, kTrivial ? nullptr : &destroy};
 };
 

@@ -54,7 +54,7 @@ class OneShot {
  public:
   /// The longest spin before blocking (the adaptive budget's ceiling): covers an idle round trip
   /// (8 µs median measured) with room, and bounds the busy core's cost.
-  static constexpr std::chrono::nanoseconds kDefaultSpin = std::chrono::microseconds(20);
+  NAPIX_LOCAL static constexpr std::chrono::nanoseconds kDefaultSpin = std::chrono::microseconds(20);
   /// Pass as `spin` to let the thread's SpinBudget decide (the default).
   NAPIX_LOCAL static constexpr std::chrono::nanoseconds kAdaptive = std::chrono::nanoseconds(-1);
 
