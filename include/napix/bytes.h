@@ -13,9 +13,9 @@
 
 #include "config.h"
 #include "convert.h"
-#include "detail/visibility.h"
 #include "error.h"
 #include "detail/external_buffer.h"
+#include "detail/visibility.h"
 
 namespace napix {
 

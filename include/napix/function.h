@@ -16,12 +16,12 @@
 
 #include "config.h"
 #include "convert.h"
-#include "detail/visibility.h"
 #include "error.h"
 #include "task.h"
 #include "detail/callable.h"
 #include "detail/js_thread.h"
 #include "detail/ts_type.h"
+#include "detail/visibility.h"
 
 namespace napix {
 
