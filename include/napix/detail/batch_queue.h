@@ -189,7 +189,7 @@ template <class T>
 PushResult BatchQueue<T>::push_impl(T& item, bool block) {
   // A new block is allocated, and its pages faulted in, with the lock released: under it, a
   // backlog growing into fresh memory kept the consumer waiting on the producer's page faults,
-  // asleep in the kernel (bench: 1,600-6,900 such sleeps of the JS thread per 1M calls).
+  // asleep in the kernel (2,800-6,800 such sleeps of the JS thread per 1M calls; doc/design.md).
   std::unique_ptr<Block> fresh;  // destroyed after the lock is released (declared before it)
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
