@@ -227,11 +227,12 @@ function markdown(res) {
     const ls = (L && L.streams) || {};
     const st = res.streams;
     lines.push('## Native → JS streams (`for await`)', '');
-    lines.push(table([`${res.config.calls.toLocaleString('en-US')} numbers from one thread`, both('ns/value'), both('speed vs per-value tsfn'), both('rate vs async generator'), both('CPU ns/value'), both('JS wakeups')],
+    lines.push(table([`${res.config.calls.toLocaleString('en-US')} numbers from one thread`, both('ns/value'), both('speed vs per-value tsfn'), both('rate vs async generator'), both('CPU ns/value'), both('JS wakeups'), both('writer sleeps')],
       st.numbers.map((x) => {
         const l = find(ls.numbers, x) || {};
         return [x.label, two(x.nsPerValue, l.nsPerValue, 1), two(x.speedupVsTsfn, l.speedupVsTsfn), two(x.vsGenerator, l.vsGenerator), two(x.cpuNsPerValue, l.cpuNsPerValue, 0),
-          x.jsWakeups === undefined ? '-' : two(x.jsWakeups, l.jsWakeups, 0)];
+          x.jsWakeups === undefined ? '-' : two(x.jsWakeups, l.jsWakeups, 0),
+          x.writerSleeps === undefined ? '-' : two(x.writerSleeps, l.writerSleeps, 0)];
       })), '');
     lines.push(table(['bytes in 1 MiB chunks', both('GB/s'), both('speed vs copy'), both('CPU ms/GiB')], st.bytes.map((x) => {
       const l = find(ls.bytes, x) || {};

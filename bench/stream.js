@@ -131,6 +131,7 @@ async function streams({ addon, config, quick, median, fmt, table, settle }) {
   const ns = Object.fromEntries(numberDesigns.map(([k]) => [k, []]));
   const cpu = Object.fromEntries(numberDesigns.map(([k]) => [k, []]));
   const wakeups = Object.fromEntries(numberDesigns.map(([k]) => [k, []]));  // napix: flushes per run
+  const sleeps = Object.fromEntries(numberDesigns.map(([k]) => [k, []]));  // napix: writer sleeps per run
   for (const [, , make] of numberDesigns) await sumOf(make());  // warm-up (JIT, the Worker)
   for (let r = 0; r < reps; r++) {
     for (let k = 0; k < numberDesigns.length; k++) {
@@ -142,7 +143,11 @@ async function streams({ addon, config, quick, median, fmt, table, settle }) {
       const sum = await sumOf(make());
       ns[key].push(Number(process.hrtime.bigint() - t0));
       cpu[key].push(cpuNs() - c0);
-      if (key.startsWith('napix')) wakeups[key].push(addon.streamStats().flushes);
+      if (key.startsWith('napix')) {
+        const st = addon.streamStats();
+        wakeups[key].push(st.flushes);
+        sleeps[key].push(st.writerSleeps);
+      }
       if (sum !== want) throw new Error(`stream ${key}: sum ${sum}, want ${want}`);
     }
   }
@@ -151,12 +156,12 @@ async function streams({ addon, config, quick, median, fmt, table, settle }) {
   for (const [key, label] of numberDesigns) {
     out.numbers.push({ design: key, label, nsPerValue: med(key) / n, mValuesPerSec: (n / med(key)) * 1e3,
       speedupVsTsfn: med('tsfn') / med(key), vsGenerator: med('generator') / med(key), cpuNsPerValue: median(cpu[key]) / n,
-      samplesNs: ns[key], ...(wakeups[key].length ? { jsWakeups: median(wakeups[key]) } : {}) });
+      samplesNs: ns[key], ...(wakeups[key].length ? { jsWakeups: median(wakeups[key]), writerSleeps: median(sleeps[key]) } : {}) });
   }
   console.log(`\n${n.toLocaleString('en')} numbers from one thread read with for await (median of ${reps})`);
-  console.log(table(['design', 'ns/value', 'M values/s', 'speed vs per-value tsfn', 'rate vs async generator', 'CPU ns/value', 'JS wakeups'],
+  console.log(table(['design', 'ns/value', 'M values/s', 'speed vs per-value tsfn', 'rate vs async generator', 'CPU ns/value', 'JS wakeups', 'writer sleeps'],
     out.numbers.map((x) => [x.label, fmt(x.nsPerValue, 1), fmt(x.mValuesPerSec), fmt(x.speedupVsTsfn), fmt(x.vsGenerator), fmt(x.cpuNsPerValue, 0),
-      x.jsWakeups === undefined ? '-' : String(x.jsWakeups)])));
+      x.jsWakeups === undefined ? '-' : String(x.jsWakeups), x.writerSleeps === undefined ? '-' : String(x.writerSleeps)])));
 
   // Bytes: 1 MiB chunks through a stream<Bytes>, external Buffers vs the forced copy.
   const chunk = 1 << 20;

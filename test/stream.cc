@@ -178,7 +178,7 @@ Napi::Value numbers(const Napi::CallbackInfo& info) {
 
 // results(id) -> {running, ok, queue_full, closing, last: [..], written, converted,
 // destroyedUnconverted, maxUnread, blocked, flushes, pulls, deferred, heldFlushes, writerSpins*,
-// writerSleeps} (StreamStats)
+// writerSleeps, writerWaits, writerWakes} (StreamStats)
 Napi::Value results(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::shared_ptr<Record> r;
@@ -216,6 +216,8 @@ Napi::Value results(const Napi::CallbackInfo& info) {
   out.Set("writerSpinsMissed", double(st.writer_spins_missed));
   out.Set("writerSpinsSkipped", double(st.writer_spins_skipped));
   out.Set("writerSleeps", double(st.writer_sleeps));
+  out.Set("writerWaits", double(st.writer_waits));
+  out.Set("writerWakes", double(st.writer_wakes));
   out.Set("pullSpinsHit", double(st.pull_spins_hit));
   out.Set("pullSpinsMissed", double(st.pull_spins_missed));
   out.Set("pullSpinsSkipped", double(st.pull_spins_skipped));

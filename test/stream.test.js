@@ -181,8 +181,9 @@ describe(`stream: native writers, JS async iteration [${addon.variant}]`, () => 
 
   it('a writer blocked at the mark spins first, backs off while spins miss, then sleeps (exact counts)', async () => {
     // A reader 50 ms per value, mark 1: each of the 15 writes after the first finds the stream
-    // full. The writer thread's fresh spin budget spins on the 1st, 3rd, 7th and 15th (each
-    // misses: room comes 50 ms later) and skips the rest; every one of them sleeps.
+    // full. The writer thread's fresh spin budget (one miss in a row forgiven) spins on the 1st,
+    // 2nd, 4th and 8th (each misses: room comes 50 ms later) and skips the rest; every one of
+    // them sleeps, and each sleep is ended by exactly one notify from the reader's report.
     const { iterator, id } = stream.numbers({ count: 16, hwm: 1 });
     const pause = () => new Promise((resolve) => setTimeout(resolve, 50));
     await pause();  // the first block too waits 50 ms for room
@@ -193,10 +194,27 @@ describe(`stream: native writers, JS async iteration [${addon.variant}]`, () => 
     }
     assert.equal(n, 16);
     const r = stream.results(id);
-    assert.deepEqual([r.writerSpinsHit, r.writerSpinsMissed, r.writerSpinsSkipped, r.writerSleeps], [0, 4, 11, 15]);
+    assert.deepEqual([r.writerSpinsHit, r.writerSpinsMissed, r.writerSpinsSkipped, r.writerSleeps, r.writerWaits, r.writerWakes],
+      [0, 4, 11, 15, 15, 15]);
     // And each of the 15 pulls that found nothing but gave the sleeping writer room spun for (or,
     // backing off, skipped waiting for) its next write, rather than leave it to a flush.
     assert.equal(r.pullSpinsHit + r.pullSpinsMissed + r.pullSpinsSkipped, 15);
+  });
+
+  it('writers asleep at the mark are notified once per wait, not once per report', async () => {
+    // Two writers, mark 16 (a report every 8 values): the loop pauses 2 ms every 100 values, so
+    // the writers' spins run out and they sleep; the loop's reports then come every 8 values,
+    // faster than a woken thread gets back to its write. Notifying on every report would send
+    // more notifications than there were sleeps (each a futex syscall on the JS thread).
+    const { iterator, id } = stream.numbers({ count: 2000, writers: 2, hwm: 16 });
+    let n = 0;
+    for await (const v of iterator) {
+      if (++n % 100 === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    assert.equal(n, 4000);
+    const r = stream.results(id);
+    assert.ok(r.writerSleeps > 0 && r.writerWaits >= r.writerSleeps, 'the writers slept');
+    assert.ok(r.writerWakes >= 1 && r.writerWakes <= r.writerWaits, `${r.writerWakes} notifications for ${r.writerWaits} waits`);
   });
 
   it("values with a user's Converter are converted by flushes, in the creator's AsyncLocalStorage, never pulled", async () => {

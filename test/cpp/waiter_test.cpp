@@ -203,6 +203,32 @@ TEST_CASE("SpinBudget: hits set the spin to 4x their mean, within the bounds", "
   REQUIRE(budget.next() < 20us);
 }
 
+TEST_CASE("SpinBudget: forgiven misses start no back-off; the misses after them do", "[waiter]") {
+  napix::detail::SpinBudget budget(2us, 20us, 1);
+  for (int i = 0; i < 40; ++i) budget.record(true, 1us);
+  REQUIRE(budget.next() < 20us);
+  budget.record(false, 5us);  // forgiven: no wait blocks, the next probes with the ceiling
+  REQUIRE(budget.skipping() == 0u);
+  REQUIRE(budget.next() == 20us);
+  budget.record(true, 1us);  // the probe hit: back to the learned budget
+  REQUIRE(budget.next() < 20us);
+  // Misses in a row: the second starts the back-off of a budget's first (1 wait), then 3, 7 ...
+  budget.record(false, 5us);
+  REQUIRE(budget.skipping() == 0u);
+  unsigned expected = 1;
+  for (int miss = 2; miss <= 12; ++miss) {
+    budget.record(false, 20us);
+    REQUIRE(budget.skipping() == expected);
+    for (unsigned i = 0; i < expected; ++i) REQUIRE(budget.next() == 0ns);
+    REQUIRE(budget.next() == 20us);  // the probe
+    if (expected < 255) expected = 2 * expected + 1;
+  }
+  // The same ceiling as without forgiveness: at most 255 waits between probes.
+  napix::detail::SpinBudget plain(2us, 20us);
+  for (int miss = 0; miss < 12; ++miss) plain.record(false, 20us);
+  REQUIRE(plain.skipping() == 255u);
+}
+
 TEMPLATE_TEST_CASE(
     "OneShot: both blocking mechanisms wake a sleeping waiter and survive the slot's "
     "destruction",

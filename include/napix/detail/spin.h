@@ -150,13 +150,18 @@ NAPIX_LOCAL inline WaitCounters& wait_counters() noexcept {
 /// within [min, max]. A spin that ran out is a miss: the next 1, 3, 7 … 255 waits (doubling per
 /// miss in a row) block at once, then one probes with the full `max`; a hit ends the back-off.
 /// So an idle machine keeps spinning briefly, and a busy one spins on about 1 wait in 256.
+/// `forgiven` misses in a row start no back-off (the next wait probes at once): for a waiter
+/// whose other side pauses now and then for longer than its hits take (a stream writer, whose
+/// reader stops for a garbage collection), where blocking on every other wait costs a wakeup.
 /// Not thread-safe: one per waiting thread (or used under a lock). Bounds up to 4 s.
 class SpinBudget {
  public:
-  constexpr SpinBudget(std::chrono::nanoseconds min, std::chrono::nanoseconds max) noexcept
+  constexpr SpinBudget(std::chrono::nanoseconds min, std::chrono::nanoseconds max,
+                       unsigned forgiven = 0) noexcept
       : min_ns_(static_cast<std::uint32_t>(min.count())),
         max_ns_(static_cast<std::uint32_t>(max.count())),
-        mean_ns_(static_cast<std::uint32_t>(max.count() / 4)) {}
+        mean_ns_(static_cast<std::uint32_t>(max.count() / 4)),
+        forgiven_(forgiven < 4 ? forgiven : 4) {}
 
   /// The spin for this wait; zero: block at once.
   std::chrono::nanoseconds next() noexcept {
@@ -179,8 +184,8 @@ class SpinBudget {
       misses_ = 0;
       return;
     }
-    if (misses_ < kMaxBackoff) ++misses_;
-    skip_ = (1u << misses_) - 1;
+    if (misses_ < kMaxBackoff + forgiven_) ++misses_;
+    skip_ = misses_ > forgiven_ ? (1u << (misses_ - forgiven_)) - 1 : 0;
   }
 
   /// Waits left in the back-off that block at once (0: the next `next()` spins); does not use one
@@ -198,6 +203,7 @@ class SpinBudget {
   std::uint32_t min_ns_;
   std::uint32_t max_ns_;
   std::uint32_t mean_ns_;
+  unsigned forgiven_;
   unsigned misses_ = 0;  // misses in a row
   unsigned skip_ = 0;
 };

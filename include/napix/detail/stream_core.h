@@ -244,6 +244,11 @@ struct StreamStats {
   std::uint64_t writer_spins_missed = 0;
   std::uint64_t writer_spins_skipped = 0;
   std::uint64_t writer_sleeps = 0;
+  /// Waits on the condition variable (a writer woken to find the room taken by another waits
+  /// again), and the notifications the reader's reports sent to writers waiting there: at most
+  /// one per wait (a writer woken but not yet running is not notified again).
+  std::uint64_t writer_waits = 0;
+  std::uint64_t writer_wakes = 0;
   /// Pulls that found the queue empty while a writer waited for room that is there: the JS thread
   /// spun for its next write, and saw it (hit), ran out (missed), or skipped the spin (back-off).
   std::uint64_t pull_spins_hit = 0;
@@ -394,13 +399,22 @@ class StreamCore : public std::enable_shared_from_this<StreamCore<T>> {
       last = std::move(channel_);
     }
   }
+  // Whether writers asleep on space_ need a notify (then counted as sent). Called under mutex_.
+  bool wake_sleepers() noexcept {
+    if (!sleepers_) return false;
+    sleepers_ = false;
+    ++stats_.writer_wakes;
+    return true;
+  }
   // Room may have appeared, or the stream closed: what a writer spinning for room watches.
-  // Called under mutex_.
+  // Called after the change, under mutex_ or (sync) just after releasing it.
   void room_event() noexcept { room_events_.fetch_add(1, std::memory_order_release); }
   // A writer blocked at the mark spins while room_events_ reads `seen`, as long as its thread's
   // budget allows. Called without mutex_; the caller re-checks under it.
   NAPIX_LOCAL SpinEnd spin_for_room(std::uint32_t seen) noexcept {
-    static thread_local SpinBudget budget{std::chrono::microseconds(2), kStreamWriterSpinMax};
+    // One miss in a row is forgiven: the reader's pauses (a scavenge: 40-80 µs) outlast a spin
+    // now and then, and backing off after each would put the writer to sleep twice per pause.
+    static thread_local SpinBudget budget{std::chrono::microseconds(2), kStreamWriterSpinMax, 1};
     return spin_while(budget, room_events_, seen);
   }
 
@@ -409,10 +423,15 @@ class StreamCore : public std::enable_shared_from_this<StreamCore<T>> {
   const std::size_t hwm_;
   std::mutex mutex_;
   std::condition_variable space_;  // writers blocked on a full stream
+  // A writer went to sleep on space_ since writers were last notified. The reader's reports
+  // notify only then: a notify while a woken writer has not run yet is another futex syscall on
+  // the JS thread (several µs on a VM), and reports come every half mark.
+  bool sleepers_ = false;
   Queue queue_;                    // written, not yet converted
   Queue spare_;                    // an empty queue with capacity, for the next swap
   std::size_t unread_ = 0;         // written and not yet taken by next() (queue_ + JS buffer)
-  // Bumped (under mutex_) whenever room may have appeared or the stream closed.
+  // Bumped whenever room may have appeared (after the change, once mutex_ is free) or the stream
+  // closed.
   std::atomic<std::uint32_t> room_events_{0};
   // Bumped (under mutex_) by every write: what a pull that found nothing spins on.
   std::atomic<std::uint32_t> write_events_{0};
@@ -475,6 +494,8 @@ Status StreamCore<T>::write(T& value, bool block) {
       if (!slept) ++stats_.writer_sleeps;
       slept = true;
       ++stats_.blocked;
+      sleepers_ = true;
+      ++stats_.writer_waits;
       space_.wait(lock);
       --stats_.blocked;
     }
@@ -610,13 +631,16 @@ std::int32_t StreamCore<T>::sync(napi_env env, std::int64_t n, int pull, double*
     stop(true);
     return 0;
   }
-  bool deliver = false, later = false;
+  // The room this report gives is announced to spinning writers once the lock is free: a writer
+  // that saw it while this thread held the lock would block on the lock, and cost this thread a
+  // futex wake to unlock it.
+  bool deliver = false, later = false, wake = false, announce = n > 0;
   std::size_t into_scratch = 0;
   std::shared_ptr<ChannelCore> held;
   {
     std::unique_lock<std::mutex> lock(mutex_);
     unread_ -= static_cast<std::size_t>(n) <= unread_ ? static_cast<std::size_t>(n) : unread_;
-    if (n > 0) room_event();
+    if (n > 0) wake = wake_sleepers();
     if (pull == 3) {
       flush_out_ = false;
       if (flush_held_ && state_ != State::stopped) held = want_flush();
@@ -626,8 +650,11 @@ std::int32_t StreamCore<T>::sync(napi_env env, std::int64_t n, int pull, double*
         // A writer waits for room that is there now: it writes within µs (it spins for room),
         // so spin that long here rather than send the loop through a flush, a thread wakeup.
         const std::uint32_t seen = write_events_.load(std::memory_order_relaxed);
+        const bool wake_now = wake_sleepers();
         lock.unlock();
-        space_.notify_all();
+        if (announce) room_event();
+        announce = false;
+        if (wake_now) space_.notify_all();
         const SpinEnd how = spin_while(pull_spin_, write_events_, seen);
         lock.lock();
         ++(how == SpinEnd::hit      ? stats_.pull_spins_hit
@@ -657,7 +684,8 @@ std::int32_t StreamCore<T>::sync(napi_env env, std::int64_t n, int pull, double*
       }
     }
   }
-  if (n > 0) space_.notify_all();
+  if (announce) room_event();
+  if (wake) space_.notify_all();
   request_flush(held);
   if (deliver) flush(env, true);
   return later ? -1 : static_cast<std::int32_t>(into_scratch);
