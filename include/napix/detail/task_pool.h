@@ -29,7 +29,6 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -40,6 +39,7 @@
 #include "../config.h"
 #include "dispatcher.h"
 #include "js_thread.h"
+#include "ring_queue.h"
 #include "spin.h"
 #include "trampoline.h"
 #include "unique_function.h"
@@ -68,6 +68,9 @@ class TaskPool : public std::enable_shared_from_this<TaskPool> {
   /// How long a runner keeps pulling tasks before it returns to the JS thread (bounds how long
   /// teardown waits beyond the running tasks themselves).
   NAPIX_LOCAL static constexpr std::chrono::milliseconds kSlice{2};
+  /// Queue slots kept once a burst has drained (16 KiB); a longer backlog's are freed by the next
+  /// submit that finds the queue empty.
+  NAPIX_LOCAL static constexpr std::size_t kQueueKeep = 1024;
   /// How long a runner that emptied the queue waits for the next task before it returns:
   /// `await`ing tasks one by one then reuses it — no napi_async_work per task — which cuts the
   /// round trip. It spins for at most kLingerSpin of that (as SpinBudget allows) and blocks for
@@ -231,7 +234,7 @@ class TaskPool : public std::enable_shared_from_this<TaskPool> {
   std::atomic<bool> probe_pending_{false};
   std::atomic<std::int64_t> last_probe_{0};
   std::mutex mutex_;
-  std::deque<std::shared_ptr<PoolJob>> queue_;
+  RingQueue<std::shared_ptr<PoolJob>> queue_;  // pushed on the JS thread only
   int runners_ = 0;  // napi_async_work items created and not yet completed
   int lingering_ = 0;  // runners waiting in linger() for a task
   SpinBudget linger_budget_;        // under mutex_
@@ -291,6 +294,7 @@ inline bool TaskPool::submit(std::shared_ptr<PoolJob>& job) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (closing()) return false;
+    queue_.shrink_if_empty(kQueueKeep);  // after a burst, on the thread that allocated it
     queue_.push_back(std::move(job));
     // A lingering runner takes one queued task; more than they can take need new runners.
     if (queue_.size() > static_cast<std::size_t>(lingering_) && runners_ < max_runners_) {
@@ -329,7 +333,7 @@ inline void TaskPool::start_runner() {
 }
 
 inline void TaskPool::close_and_drop() {
-  std::deque<std::shared_ptr<PoolJob>> rest;
+  RingQueue<std::shared_ptr<PoolJob>> rest;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     closing_.store(true, std::memory_order_release);
