@@ -76,19 +76,18 @@ TEST_CASE("RingQueue: pop_front destroys the value at once", "[ring_queue]") {
   REQUIRE(value.use_count() == 1);
 }
 
-TEST_CASE("RingQueue: shrink_if_empty frees only an empty queue past `keep` slots; clear and swap",
+TEST_CASE("RingQueue: a drained queue keeps its slots until swapped out or cleared",
           "[ring_queue]") {
   RingQueue<std::shared_ptr<int>> q;
   for (int i = 0; i < 100; ++i) q.push_back(std::make_shared<int>(i));
   REQUIRE(q.capacity() == 128u);
-  q.shrink_if_empty(16);  // not empty: kept
-  REQUIRE(q.capacity() == 128u);
   drain(q);
-  q.shrink_if_empty(128);  // not past `keep`: kept
-  REQUIRE(q.capacity() == 128u);
-  q.shrink_if_empty(64);
+  REQUIRE(q.capacity() == 128u);  // kept: the next burst reuses them
+  RingQueue<std::shared_ptr<int>> drained;  // how the task pool lets a burst's slots go
+  drained.swap(q);
   REQUIRE(q.capacity() == 0u);
-  q.push_back(std::make_shared<int>(5));  // usable again after shrinking
+  REQUIRE(drained.capacity() == 128u);
+  q.push_back(std::make_shared<int>(5));  // usable again
   REQUIRE(*q.front() == 5);
 
   RingQueue<std::shared_ptr<int>> other;

@@ -47,14 +47,6 @@ class RingQueue {
     --size_;
   }
 
-  /// Frees the slots of an empty queue that grew past `keep` of them (a burst's backlog), on the
-  /// thread that calls it: the task pool calls it where it pushes.
-  void shrink_if_empty(std::size_t keep) noexcept {
-    if (size_ != 0 || slots_.size() <= keep) return;
-    std::vector<T>().swap(slots_);
-    head_ = 0;
-  }
-
   /// Destroys every value and frees the slots.
   void clear() noexcept {
     std::vector<T>().swap(slots_);

@@ -650,7 +650,8 @@ std::int32_t StreamCore<T>::sync(napi_env env, std::int64_t n, int pull, double*
         // A writer waits for room that is there now: it writes within µs (it spins for room),
         // so spin that long here rather than send the loop through a flush, a thread wakeup.
         const std::uint32_t seen = write_events_.load(std::memory_order_relaxed);
-        const bool wake_now = wake_sleepers();
+        // Writers asleep are woken now, not after the spin: the spin waits for their write.
+        const bool wake_now = std::exchange(wake, false) || wake_sleepers();
         lock.unlock();
         if (announce) room_event();
         announce = false;

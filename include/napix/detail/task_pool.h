@@ -291,10 +291,12 @@ inline void TaskPool::probe() noexcept {
 
 inline bool TaskPool::submit(std::shared_ptr<PoolJob>& job) {
   bool spawn = false;
+  // A drained burst's slots, freed after the lock is released, on the thread that allocated them.
+  RingQueue<std::shared_ptr<PoolJob>> drained;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (closing()) return false;
-    queue_.shrink_if_empty(kQueueKeep);  // after a burst, on the thread that allocated it
+    if (queue_.empty() && queue_.capacity() > kQueueKeep) drained.swap(queue_);
     queue_.push_back(std::move(job));
     // A lingering runner takes one queued task; more than they can take need new runners.
     if (queue_.size() > static_cast<std::size_t>(lingering_) && runners_ < max_runners_) {
