@@ -14,9 +14,10 @@
 //   path (napi_create_buffer_copy, as on a runtime that forbids external buffers) for the run:
 //   the same stream, only the conversion differs.
 // streamSlow(n, hwm) -> an async iterable of 0 .. n-1 for the memory scenario; streamStats()
-//   -> { written, converted, maxUnread, blocked, flushes, pulls, deferred, writerSleeps, writerWakes } of the last
-//   streamNumbers / streamSlow stream (blocked: writers waiting at the high-water mark right now;
-//   flushes / pulls: batches that came by a wakeup of the JS thread / that next() pulled itself).
+//   -> { written, converted, maxUnread, blocked, flushes, pulls, deferred, writerSleeps } of the
+//   last streamNumbers / streamSlow stream (blocked: writers waiting at the high-water mark right
+//   now; flushes / pulls: batches that came by a wakeup of the JS thread / that next() pulled
+//   itself; writerSleeps: writes that slept at the mark).
 #include <cstring>
 #include <memory>
 #include <thread>
@@ -166,7 +167,6 @@ Napi::Value StreamStats(const Napi::CallbackInfo& info) {
   o.Set("pulls", static_cast<double>(s.pulls));
   o.Set("deferred", static_cast<double>(s.deferred));
   o.Set("writerSleeps", static_cast<double>(s.writer_sleeps));
-  o.Set("writerWakes", static_cast<double>(s.writer_wakes));
   return o;
 }
 

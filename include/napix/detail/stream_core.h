@@ -631,10 +631,14 @@ std::int32_t StreamCore<T>::sync(napi_env env, std::int64_t n, int pull, double*
     stop(true);
     return 0;
   }
-  // The room this report gives is announced to spinning writers once the lock is free: a writer
-  // that saw it while this thread held the lock would block on the lock, and cost this thread a
-  // futex wake to unlock it.
   bool deliver = false, later = false, wake = false, announce = n > 0;
+  // Announces the room this report gave to spinning writers, and wakes writers asleep, once the
+  // lock is free: a writer that saw the room while this thread held the lock would block on the
+  // lock, and cost this thread a futex wake to unlock it. Does each at most once.
+  auto publish = [&] {
+    if (std::exchange(announce, false)) room_event();
+    if (std::exchange(wake, false)) space_.notify_all();
+  };
   std::size_t into_scratch = 0;
   std::shared_ptr<ChannelCore> held;
   {
@@ -651,11 +655,9 @@ std::int32_t StreamCore<T>::sync(napi_env env, std::int64_t n, int pull, double*
         // so spin that long here rather than send the loop through a flush, a thread wakeup.
         const std::uint32_t seen = write_events_.load(std::memory_order_relaxed);
         // Writers asleep are woken now, not after the spin: the spin waits for their write.
-        const bool wake_now = std::exchange(wake, false) || wake_sleepers();
+        if (wake_sleepers()) wake = true;
         lock.unlock();
-        if (announce) room_event();
-        announce = false;
-        if (wake_now) space_.notify_all();
+        publish();
         const SpinEnd how = spin_while(pull_spin_, write_events_, seen);
         lock.lock();
         ++(how == SpinEnd::hit      ? stats_.pull_spins_hit
@@ -685,8 +687,7 @@ std::int32_t StreamCore<T>::sync(napi_env env, std::int64_t n, int pull, double*
       }
     }
   }
-  if (announce) room_event();
-  if (wake) space_.notify_all();
+  publish();
   request_flush(held);
   if (deliver) flush(env, true);
   return later ? -1 : static_cast<std::int32_t>(into_scratch);
