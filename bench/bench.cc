@@ -9,9 +9,12 @@
 // Memory (mem*): the JS thread starts one producer that queues N calls and joins it before
 // returning (nothing drains meanwhile); resolves, once drained, with the malloc and RSS growth.
 #include <malloc.h>
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -396,6 +399,58 @@ Napi::Value Memory(const Napi::CallbackInfo& info) {
   return begin_run(std::move(run));
 }
 
+// coreRoundTrip(n): ns for one cache line to go to another CPU and back, two threads pinned to
+// two CPUs passing a counter n times (median of 5 bursts). Every cross-thread design pays this
+// per handoff, and on this VM it moved between runs (70-600 ns): the report prints it per part, so
+// a slow run of the cross-thread rows can be told from a slow change.
+Napi::Value CoreRoundTrip(const Napi::CallbackInfo& info) {
+  const int n = info[0].IsNumber() ? std::max(1, info[0].As<Napi::Number>().Int32Value()) : 20000;
+  std::vector<int> cpus;
+#ifdef __linux__
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof allowed, &allowed) == 0) {
+    for (int c = 0; c < CPU_SETSIZE && cpus.size() < 2; ++c)
+      if (CPU_ISSET(c, &allowed)) cpus.push_back(c);
+  }
+#endif
+  if (cpus.size() < 2) return info.Env().Null();
+  auto pin = [](int cpu) {
+#ifdef __linux__
+    cpu_set_t s;
+    CPU_ZERO(&s);
+    CPU_SET(cpu, &s);
+    pthread_setaffinity_np(pthread_self(), sizeof s, &s);
+#endif
+  };
+  std::vector<double> bursts;
+  for (int rep = 0; rep < 5; ++rep) {
+    alignas(64) std::atomic<int> ping{0};
+    alignas(64) std::atomic<int> pong{0};
+    double ns = 0;
+    std::thread echo([&] {
+      pin(cpus[1]);
+      for (int i = 1; i <= n; ++i) {
+        while (ping.load(std::memory_order_acquire) != i) {}
+        pong.store(i, std::memory_order_release);
+      }
+    });
+    std::thread caller([&] {
+      pin(cpus[0]);
+      const int64_t t0 = now_ns();
+      for (int i = 1; i <= n; ++i) {
+        ping.store(i, std::memory_order_release);
+        while (pong.load(std::memory_order_acquire) != i) {}
+      }
+      ns = static_cast<double>(now_ns() - t0) / n;
+    });
+    caller.join();
+    echo.join();
+    bursts.push_back(ns);
+  }
+  std::sort(bursts.begin(), bursts.end());
+  return Napi::Number::New(info.Env(), bursts[bursts.size() / 2]);
+}
+
 }  // namespace
 
 void init_promise_bench(Napi::Env env, Napi::Object exports);  // promise.cc
@@ -413,6 +468,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   };
   def("done", Done);
   def("limit", Limit);
+  def("coreRoundTrip", CoreRoundTrip);
   def("tputRaw", Throughput<Raw>);
   def("tputNaaLambda", Throughput<NaaLambda>);
   def("tputNaaTyped", Throughput<NaaTyped>);

@@ -146,6 +146,11 @@ function markdown(res) {
   if (L) lines.push('', `Every part ran twice: idle, then "loaded" beside ${n} CPU-bound processes (\`sh -c 'while :; do :; done'\`) that the bench started and stopped. CPU columns: CPU time of the whole bench process (all threads) per call or task.`);
   const noisy = Object.entries(res.otherLoad || {}).filter(([, v]) => v !== null && v > 0.1);
   if (noisy.length) lines.push('', `NOISY: other processes kept the CPUs busy during the idle ${noisy.map(([k, v]) => `${k} (${Math.round(v * 100)}%)`).join(', ')}; ratios from those parts are not reliable.`);
+  const crt = Object.entries(res.coreRoundTripNs || {}).filter(([, v]) => v !== null);
+  if (crt.length) {
+    lines.push('', `A cache line to the other CPU and back, measured before each idle part (ns): ${crt.map(([k, v]) => `${k} ${fmt(v, 0)}`).join(', ')}. ` +
+      'Every cross-thread design pays it per handoff, single-threaded rows do not: compare the cross-thread rows of two runs only when it is similar in both (bench/README.md, "Reading the numbers").');
+  }
   lines.push('', 'Ratios compare designs measured side by side in this run (see bench/README.md for what each scenario does).', '');
   lines.push('![speed relative to raw Node-API](latest.svg)', '');
   if (res.targets) {

@@ -658,6 +658,7 @@ async function main() {
   const loaded = load ? {} : null;
   const otherLoad = {};
   const loadedLoad = {};
+  const coreRoundTripNs = {};
   // Each part runs in a child process of its own (`--child=`): a fresh heap and a fresh libuv
   // pool, so one part's garbage or threads never tax the next (a stream part that ran after the
   // others began with ~650 MB of RSS, and external Buffers cost a major GC each beside a large
@@ -665,6 +666,9 @@ async function main() {
   const part = async (name, key) => {
     if (!only.includes(name)) return;
     console.log(`\n=== ${key}: idle ===`);
+    // The machine's mode for cross-thread work right now (see CoreRoundTrip in bench.cc).
+    coreRoundTripNs[key] = addon.coreRoundTrip();
+    if (coreRoundTripNs[key] !== null) console.log(`(a cache line to the other CPU and back: ${fmt(coreRoundTripNs[key], 0)} ns)`);
     let r = await inChild(name);
     res[key] = r.value;
     otherLoad[key] = r.other;
@@ -686,7 +690,7 @@ async function main() {
   res.targets = targets(res, loaded, prev);
   const seconds = (Date.now() - t0) / 1e3;
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
-  const all = { machine, config, seconds, otherLoad, ...res };
+  const all = { machine, config, seconds, otherLoad, coreRoundTripNs, ...res };
   if (loaded) Object.assign(all, { loadedLoad, loaded });
   fs.writeFileSync(outFile, `${JSON.stringify(all, null, 2)}\n`);
   // The report beside the JSON; the README's block only from a run of every part.
