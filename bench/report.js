@@ -149,7 +149,7 @@ function markdown(res) {
   const crt = Object.entries(res.coreRoundTripNs || {}).filter(([, v]) => v !== null);
   if (crt.length) {
     lines.push('', `A cache line to the other CPU and back, measured before each idle part (ns): ${crt.map(([k, v]) => `${k} ${fmt(v, 0)}`).join(', ')}. ` +
-      'Every cross-thread design pays it per handoff, single-threaded rows do not: compare the cross-thread rows of two runs only when it is similar in both (bench/README.md, "Reading the numbers").');
+      'Every cross-thread design pays it per handoff, single-threaded rows do not (bench/README.md, "Reading the numbers").');
   }
   lines.push('', 'Ratios compare designs measured side by side in this run (see bench/README.md for what each scenario does).', '');
   lines.push('![speed relative to raw Node-API](latest.svg)', '');
