@@ -175,6 +175,7 @@ Napi::Value stats(const Napi::CallbackInfo& info) {
   o.Set("read", double(s.read));
   o.Set("batches", double(s.batches));
   o.Set("wakes", double(s.wakes));
+  o.Set("takes", double(s.takes));
   o.Set("queued", double(s.queued));
   o.Set("waiting", double(s.waiting));
   o.Set("paused", s.paused);

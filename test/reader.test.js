@@ -187,6 +187,21 @@ describe(`reader: JS async iterables read on native threads [${addon.variant}]`,
     assert.ok(s.batches <= 2000 / 4, `batches ${s.batches}, wakes ${s.wakes}`);
   });
 
+  it('read() takes each delivery out in one go: the lock the JS thread delivers under, once per batch', async () => {
+    // Per value, the reading thread held the lock deliver() needs for every read, and the JS
+    // thread slept on it; now read() empties the queue at once and serves the rest lock-free.
+    for (const hwm of [16, 1024]) {
+      const id = reader.hold(numbers(5000), { hwm });
+      reader.readOnThread(id);
+      await until(() => reader.stats(id).jsReleased && reader.stats(id).read === 5000, 10000, 'the end');
+      const s = reader.stats(id);
+      assert.equal(s.read, 5000);
+      assert.equal(s.queued, 0);
+      // Each take empties the queue, which a deliver filled since the last one.
+      assert.ok(s.takes >= 1 && s.takes <= s.batches, `hwm ${hwm}: takes ${s.takes}, batches ${s.batches}`);
+    }
+  });
+
   it('a slow source is not held back until the mark fills: each value reaches the reader first', async () => {
     let id;
     async function* lockstep() {
