@@ -401,8 +401,8 @@ Napi::Value Memory(const Napi::CallbackInfo& info) {
 
 // coreRoundTrip(n): ns for one cache line to go to another CPU and back, two threads pinned to
 // two CPUs passing a counter n times (median of 5 bursts). Every cross-thread design pays this
-// per handoff, and on this VM it moved between runs (70-600 ns): the report prints it per part, so
-// a slow run of the cross-thread rows can be told from a slow change.
+// per handoff, and on the bench VM it moved between runs (147-651 ns measured): the report prints
+// it per part, beside the cross-thread rows it bears on (bench/README.md, "Reading the numbers").
 Napi::Value CoreRoundTrip(const Napi::CallbackInfo& info) {
   const int n = info[0].IsNumber() ? std::max(1, info[0].As<Napi::Number>().Int32Value()) : 20000;
   std::vector<int> cpus;
